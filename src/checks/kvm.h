@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What several checks need to know about KVM on the host: backends, the device, cpuinfo. */
+#ifndef VD_KVM_H
+#define VD_KVM_H
+
+#include <stdbool.h>
+
+#include "checks/cpuinfo.h"
+#include "host.h"
+
+struct kvm_backend {
+	const char *module;	/* kernel module name as /sys/module spells it */
+	const char *arch;	/* cpuinfo arch it belongs to */
+	enum cpu_extension needs;	/* CPU flag it drives, CPU_EXT_NONE for paravirtual ones */
+	bool paravirtual;
+	const char *what;
+};
+
+extern const struct kvm_backend kvm_backends[];
+extern const unsigned n_kvm_backends;
+const struct kvm_backend *kvm_backend_find(const char *module);
+
+struct kvm_backend_facts {
+	char backend[32];	/* the active backend module, "" if none */
+	bool paravirtual;
+};
+
+/* Which backend is active, judged from the root's /sys/module (no live probe). */
+void kvm_backend_probe(const struct host *h, struct kvm_backend_facts *f);
+
+/* /proc/cpuinfo through the host context; 0 or -errno (-EBADMSG when garbled). */
+int host_cpuinfo(const struct host *h, struct cpuinfo *ci);
+
+/* The kernel release whose modules we inspect: uname live, /proc/sys/kernel/osrelease
+ * under --root, else the only directory in /lib/modules. */
+int host_kernel_release(const struct host *h, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* KVM facts shared by several checks: the backend table and small host lookups. */
+#include <errno.h>
+#include <sys/utsname.h>
+
+#include "checks/kvm.h"
+#include "util.h"
+
+const struct kvm_backend kvm_backends[] = {
+	{ .module = "kvm_intel", .arch = "x86_64", .needs = CPU_EXT_VMX, .what = "Intel VT-x" },
+	{ .module = "kvm_amd", .arch = "x86_64", .needs = CPU_EXT_SVM, .what = "AMD-V" },
+	{ .module = "kvm_pvm", .arch = "x86_64", .paravirtual = true,
+	  .what = "PVM, paravirtual KVM without VT-x/AMD-V" },
+	{ .module = "kvm_hv", .arch = "ppc64", .what = "POWER hypervisor mode" },
+	{ .module = "kvm_pr", .arch = "ppc64", .paravirtual = true, .what = "POWER problem-state KVM" },
+};
+const unsigned n_kvm_backends = ARRAY_SIZE(kvm_backends);
+
+const struct kvm_backend *kvm_backend_find(const char *module)
+{
+	for (unsigned i = 0; i < n_kvm_backends; i++)
+		if (streq(kvm_backends[i].module, module))
+			return &kvm_backends[i];
+	return NULL;
+}
+
+void kvm_backend_probe(const struct host *h, struct kvm_backend_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (unsigned i = 0; i < n_kvm_backends; i++) {
+		char path[64];
+
+		sfmt(path, "/sys/module/%s", kvm_backends[i].module);
+		if (host_exists(h, path)) {
+			scopy(f->backend, kvm_backends[i].module);
+			f->paravirtual = kvm_backends[i].paravirtual;
+			return;
+		}
+	}
+}
+
+int host_cpuinfo(const struct host *h, struct cpuinfo *ci)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = host_read(h, "/proc/cpuinfo", HOST_READ_MAX, &text, NULL);
+	if (r < 0)
+		return r;
+	return cpuinfo_parse(text, ci);
+}
+
+struct only_dir {
+	char name[256];
+	unsigned n;
+};
+
+static int count_dir(const char *name, void *data)
+{
+	struct only_dir *o = data;
+
+	o->n++;
+	scopy(o->name, name);
+	return 0;
+}
+
+int host_kernel_release(const struct host *h, char *buf, size_t size)
+{
+	struct only_dir o = { 0 };
+	struct utsname u;
+
+	if (h->live) {
+		if (uname(&u) < 0)
+			return -errno;
+		snprintf(buf, size, "%s", u.release);
+		return 0;
+	}
+	if (host_read_line(h, "/proc/sys/kernel/osrelease", buf, size) == 0 && buf[0])
+		return 0;
+	/* An image prepared before first boot has no /proc, but one kernel in /lib/modules. */
+	if (host_list_dir(h, "/lib/modules", count_dir, &o) == 0 && o.n == 1) {
+		snprintf(buf, size, "%s", o.name);
+		return 0;
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* kvm.device: /dev/kvm exists, is the KVM character device, and this user can open it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/sysmacros.h>
+
+#include "checks/accounts.h"
+#include "checks/check.h"
+#include "util.h"
+
+#define KVM_MAJOR 10
+#define KVM_MINOR 232	/* misc device minor reserved for KVM */
+
+/* Offline we cannot open(), so apply the permission bits to the user's groups. */
+static bool modeled_access(const struct host *h, const struct stat *st, const char *user,
+			   gid_t primary, const struct group_entry *grp, bool have_grp)
+{
+	if (h->uid == 0)
+		return true;
+	if (st->st_uid == h->uid)
+		return (st->st_mode & 0600) == 0600;
+	if (st->st_gid == primary || (have_grp && user && group_has_member(grp, user)))
+		return (st->st_mode & 0060) == 0060;
+	return (st->st_mode & 0006) == 0006;
+}
+
+static void run_device(struct check_ctx *ctx, struct check_result *r)
+{
+	struct group_entry grp = { 0 };
+	char user[64] = "", owner[64] = "";
+	gid_t primary = (gid_t)-1;
+	bool have_grp, access_ok;
+	struct stat st;
+	int err;
+
+	err = host_stat(ctx->host, "/dev/kvm", &st);
+	if (err == -ENOENT) {
+		detail_bool(r, "exists", false);
+		detail_bool(r, "user_access", false);
+		result_set(r, CHECK_FAIL, "/dev/kvm does not exist");
+		result_advise(r, "The KVM module is not loaded (modprobe kvm_intel or kvm_amd), or "
+			      "virtualization is disabled in firmware, or this is a container without "
+			      "the device passed in (--device /dev/kvm).");
+		result_fix(r, "modules.load_kvm");
+		return;
+	}
+	if (err < 0) {
+		detail_bool(r, "user_access", false);
+		result_set(r, CHECK_SKIP, "cannot stat /dev/kvm: %s", strerror(-err));
+		return;
+	}
+	detail_bool(r, "exists", true);
+	detail_str(r, "mode", "%04o", st.st_mode & 07777);
+	detail_int(r, "uid", st.st_uid);
+	detail_int(r, "gid", st.st_gid);
+	if (host_user_name(ctx->host, st.st_uid, owner, sizeof(owner), NULL) == 0)
+		detail_str(r, "owner", "%s", owner);
+	have_grp = host_group(ctx->host, st.st_gid, &grp) == 0;
+	if (have_grp)
+		detail_str(r, "group", "%s", grp.name);
+
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != KVM_MAJOR || minor(st.st_rdev) != KVM_MINOR) {
+		detail_bool(r, "user_access", false);
+		if (S_ISCHR(st.st_mode))
+			result_set(r, CHECK_FAIL, "/dev/kvm is char %u:%u, not the KVM device 10:232",
+				   major(st.st_rdev), minor(st.st_rdev));
+		else
+			result_set(r, CHECK_FAIL, "/dev/kvm is not a character device");
+		result_advise(r, "Remove the bogus /dev/kvm and let udev recreate it (udevadm trigger).");
+		return;
+	}
+
+	if (host_user_name(ctx->host, ctx->host->uid, user, sizeof(user), &primary) == 0)
+		detail_str(r, "user", "%s", user);
+	else
+		detail_int(r, "user_uid", ctx->host->uid);
+	if (primary == (gid_t)-1)
+		primary = ctx->host->gid;
+
+	if (ctx->host->live && ctx->host->subject_is_self) {
+		/* The only honest answer to "can I open it" is to open it. */
+		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+		access_ok = fd >= 0;
+		err = access_ok ? 0 : -errno;
+		if (fd >= 0)
+			close(fd);
+		detail_str(r, "access_method", "open(O_RDWR)");
+		if (!access_ok)
+			detail_str(r, "open_error", "%s", strerror(-err));
+	} else {
+		access_ok = modeled_access(ctx->host, &st, user[0] ? user : NULL, primary, &grp, have_grp);
+		detail_str(r, "access_method", "permission bits and the root's /etc/group");
+	}
+	detail_bool(r, "user_access", access_ok);
+
+	if (!access_ok) {
+		const char *who = user[0] ? user : "this user";
+
+		if ((st.st_mode & 0060) == 0060 && have_grp) {
+			result_set(r, CHECK_FAIL, "%s cannot open /dev/kvm: not in group %s", who, grp.name);
+			result_advise(r, "sudo usermod -aG %s %s, then log out and back in (or: newgrp %s).",
+				      grp.name, user[0] ? user : "$USER", grp.name);
+			result_fix(r, "user.add_to_kvm_group");
+		} else {
+			result_set(r, CHECK_FAIL, "%s cannot open /dev/kvm (mode %04o %s:%s)", who,
+				   st.st_mode & 07777, owner[0] ? owner : "?", have_grp ? grp.name : "?");
+			result_advise(r, "Give /dev/kvm mode 0660 and group kvm with a udev rule "
+				      "(KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"), then add the user to kvm.");
+			result_fix(r, "udev.kvm_permissions");
+			result_fix(r, "user.add_to_kvm_group");
+		}
+		return;
+	}
+	if ((st.st_mode & 0066) == 0) {
+		/* Fine for root, but libvirt runs QEMU as an unprivileged user (libvirt-qemu, qemu). */
+		result_set(r, CHECK_WARN, "/dev/kvm is usable, but only by %s (mode %04o %s:%s)",
+			   owner[0] ? owner : "its owner", st.st_mode & 07777, owner[0] ? owner : "?",
+			   have_grp ? grp.name : "?");
+		result_advise(r, "Unprivileged users and libvirt's QEMU processes cannot use KVM. "
+			      "Distributions ship a udev rule giving /dev/kvm mode 0660 and group kvm.");
+		result_fix(r, "udev.kvm_permissions");
+		return;
+	}
+	result_set(r, CHECK_PASS, "/dev/kvm 10:232 mode %04o %s:%s, usable by %s", st.st_mode & 07777,
+		   owner[0] ? owner : "?", have_grp ? grp.name : "?", user[0] ? user : "this user");
+}
+
+const struct check check_kvm_device = {
+	.id = "kvm.device",
+	.title = "/dev/kvm device node and access",
+	.run = run_device,
+	.explain =
+	"Looks at /dev/kvm: it must exist and be the character device 10:232. Reports its\n"
+	"mode, owner and group, and whether the user running virt-doctor can open it\n"
+	"read-write. Live, it simply opens it; under --root it applies the permission bits to\n"
+	"the user's groups as the root's /etc/passwd and /etc/group define them.\n"
+	"\n"
+	"Why: every KVM user (QEMU, libvirt's QEMU processes, Firecracker) opens /dev/kvm.\n"
+	"\"Could not access KVM kernel module: Permission denied\" means the user is not in\n"
+	"the device's group; \"No such file or directory\" means the module is not loaded.\n"
+	"\n"
+	"A device only root can open (0600 root:root) works for root but not for libvirt,\n"
+	"which runs QEMU as an unprivileged user: that is a warning.\n"
+	"\n"
+	"Fix: sudo usermod -aG kvm $USER and log in again; a udev rule\n"
+	"KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\" where the distribution lacks one.",
+};

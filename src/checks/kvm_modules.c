@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* kvm.modules: kvm and its backend module, through libkmod: loaded, built in, available, missing. */
+#include <errno.h>
+#include <libkmod.h>
+
+#include "checks/check.h"
+#include "checks/kvm.h"
+#include "util.h"
+
+enum module_state { MOD_LOADED, MOD_BUILTIN, MOD_AVAILABLE, MOD_MISSING, MOD_TRANSIENT };
+
+static const char *const module_state_names[] = {
+	[MOD_LOADED] = "loaded",
+	[MOD_BUILTIN] = "built-in",
+	[MOD_AVAILABLE] = "available",
+	[MOD_MISSING] = "missing",
+	[MOD_TRANSIENT] = "loading-or-unloading",
+};
+
+static inline bool module_active(enum module_state s)
+{
+	return s == MOD_LOADED || s == MOD_BUILTIN;
+}
+
+/* libkmod logs to stderr by default; checks never print. */
+static void kmod_quiet(void *data, int prio, const char *file, int line, const char *fn,
+		       const char *fmt, va_list args)
+{
+	(void)data, (void)prio, (void)file, (void)line, (void)fn, (void)fmt, (void)args;
+}
+
+static void kmod_ctxp(struct kmod_ctx **c)
+{
+	if (*c)
+		kmod_unref(*c);
+}
+
+static void kmod_modulep(struct kmod_module **m)
+{
+	if (*m)
+		kmod_module_unref(*m);
+}
+
+struct modules_env {
+	const struct host *host;
+	struct kmod_ctx *kmod;
+	bool have_index;	/* modules.dep.bin etc. loaded */
+	bool proc_modules;	/* the kernel supports loadable modules */
+};
+
+/*
+ * The root's sysfs, for --root: libkmod reads /sys/module and /proc/modules at fixed
+ * paths, so under a root we read the same sysfs attribute it would read (initstate).
+ */
+static int sysfs_state(const struct host *h, const char *name, enum module_state *st)
+{
+	char path[128], state[32];
+	int r;
+
+	sfmt(path, "/sys/module/%s/initstate", name);
+	r = host_read_line(h, path, state, sizeof(state));
+	if (r == 0) {
+		*st = streq(state, "live") ? MOD_LOADED : MOD_TRANSIENT;
+		return 0;
+	}
+	sfmt(path, "/sys/module/%s", name);
+	if (host_exists(h, path)) {
+		/* Built-in modules have a sysfs directory (parameters/) but no initstate. */
+		*st = MOD_BUILTIN;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static enum module_state module_state(struct modules_env *env, const char *name, const char **path)
+{
+	_cleanup_(kmod_modulep) struct kmod_module *mod = NULL;
+	enum module_state st;
+	int r;
+
+	*path = NULL;
+	if (kmod_module_new_from_name(env->kmod, name, &mod) < 0)
+		return MOD_MISSING;
+
+	if (env->host->live) {
+		r = kmod_module_get_initstate(mod);
+		switch (r) {
+		case KMOD_MODULE_LIVE:
+			return MOD_LOADED;
+		case KMOD_MODULE_BUILTIN:
+			return MOD_BUILTIN;
+		case KMOD_MODULE_COMING:
+			/* libkmod says "coming" for a /sys/module dir without initstate. A kernel
+			 * without loadable-module support (no /proc/modules) never loads anything:
+			 * such a module is built in. */
+			return env->proc_modules ? MOD_TRANSIENT : MOD_BUILTIN;
+		case KMOD_MODULE_GOING:
+			return MOD_TRANSIENT;
+		default:
+			break;
+		}
+	} else if (sysfs_state(env->host, name, &st) == 0) {
+		return st;
+	}
+
+	if (!env->have_index)
+		return MOD_MISSING;
+	*path = kmod_module_get_path(mod);
+	if (*path) {
+		*path = strdup(*path);	/* outlives mod */
+		return MOD_AVAILABLE;
+	}
+	/* Not in modules.dep: kmod_module_get_initstate() answers BUILTIN from the root's
+	 * modules.builtin index before it ever looks at the real /sys. */
+	if (!env->host->live && kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
+		return MOD_BUILTIN;
+	return MOD_MISSING;
+}
+
+static void report_nested(struct check_ctx *ctx, struct check_result *r, const char *backend)
+{
+	char path[128], value[16];
+
+	sfmt(path, "/sys/module/%s/parameters/nested", backend);
+	if (host_read_line(ctx->host, path, value, sizeof(value)) < 0)
+		return;
+	detail_bool(r, "nested", value[0] == 'Y' || value[0] == 'y' || value[0] == '1');
+}
+
+/* Options configured in modprobe.d for the backend: what the next load will use. */
+static void report_options(struct modules_env *env, struct check_result *r, const char *name)
+{
+	_cleanup_(kmod_modulep) struct kmod_module *mod = NULL;
+	const char *opts;
+
+	if (kmod_module_new_from_name(env->kmod, name, &mod) < 0)
+		return;
+	opts = kmod_module_get_options(mod);
+	if (opts && *opts)
+		detail_str(r, "configured_options", "%s", opts);
+}
+
+static const char *expected_backend(const struct cpuinfo *ci)
+{
+	for (unsigned i = 0; i < n_kvm_backends; i++)
+		if (kvm_backends[i].needs != CPU_EXT_NONE && kvm_backends[i].needs == ci->extension)
+			return kvm_backends[i].module;
+	return NULL;
+}
+
+static void run_modules(struct check_ctx *ctx, struct check_result *r)
+{
+	_cleanup_(kmod_ctxp) struct kmod_ctx *kmod = NULL;
+	_cleanup_free_ char *moddir = NULL, *confdir = NULL, *confetc = NULL;
+	struct modules_env env = { .host = ctx->host };
+	enum module_state kvm_state, backend_state = MOD_MISSING;
+	const char *backend = NULL, *want = NULL, *kvm_path = NULL;
+	char kver[256], dir[512];
+	struct cpuinfo ci;
+	bool have_ci;
+
+	if (host_kernel_release(ctx->host, kver, sizeof(kver)) < 0) {
+		result_set(r, CHECK_SKIP, "cannot tell the kernel release (no /proc/sys/kernel/osrelease)");
+		return;
+	}
+	detail_str(r, "kernel_release", "%s", kver);
+	sfmt(dir, "/lib/modules/%s", kver);
+	moddir = host_path(ctx->host, dir);
+	confetc = host_path(ctx->host, "/etc/modprobe.d");
+	confdir = host_path(ctx->host, "/lib/modprobe.d");
+	if (!moddir || !confetc || !confdir) {
+		result_set(r, CHECK_SKIP, "out of memory");
+		return;
+	}
+	{
+		const char *configs[] = { confetc, confdir, NULL };
+
+		kmod = kmod_new(moddir, configs);
+	}
+	if (!kmod) {
+		result_set(r, CHECK_SKIP, "libkmod could not start");
+		return;
+	}
+	kmod_set_log_fn(kmod, kmod_quiet, NULL);
+	env.kmod = kmod;
+	env.have_index = kmod_load_resources(kmod) == 0;
+	env.proc_modules = host_exists(ctx->host, "/proc/modules");
+	detail_bool(r, "module_index", env.have_index);
+	detail_bool(r, "loadable_modules", env.proc_modules);
+
+	have_ci = host_cpuinfo(ctx->host, &ci) == 0;
+	kvm_state = module_state(&env, "kvm", &kvm_path);
+	detail_str(r, "kvm", "%s", module_state_names[kvm_state]);
+	detail_list_add(r, "loaded", NULL);
+	if (module_active(kvm_state))
+		detail_list_add(r, "loaded", "kvm");
+
+	/* The active backend wins; otherwise the one this CPU calls for. */
+	for (unsigned i = 0; i < n_kvm_backends; i++) {
+		const char *p = NULL;
+		enum module_state s = module_state(&env, kvm_backends[i].module, &p);
+
+		if (have_ci && !streq(kvm_backends[i].arch, ci.arch) && !module_active(s)) {
+			free((char *)p);
+			continue;
+		}
+		detail_str(r, kvm_backends[i].module, "%s", module_state_names[s]);
+		if (module_active(s)) {
+			detail_list_add(r, "loaded", kvm_backends[i].module);
+			if (!backend) {
+				backend = kvm_backends[i].module;
+				backend_state = s;
+			}
+		}
+		free((char *)p);
+	}
+	if (!backend && have_ci && (want = expected_backend(&ci))) {
+		const char *p = NULL;
+
+		backend_state = module_state(&env, want, &p);
+		if (p)
+			detail_str(r, "backend_path", "%s", p);
+		free((char *)p);
+	}
+	if (backend)
+		detail_str(r, "backend", "%s", backend);
+	else
+		detail_null(r, "backend");
+	free((char *)kvm_path);
+
+	if (backend) {
+		report_nested(ctx, r, backend);
+		report_options(&env, r, backend);
+	}
+
+	if (module_active(kvm_state) && backend) {
+		result_set(r, CHECK_PASS, "kvm %s, %s %s", module_state_names[kvm_state], backend,
+			   module_state_names[backend_state]);
+		return;
+	}
+	/* arm64, s390x, RISC-V, LoongArch: kvm is the whole thing, no vendor module. */
+	if (module_active(kvm_state) && have_ci && !streq(ci.arch, "x86_64") && !streq(ci.arch, "i386") &&
+	    !streq(ci.arch, "ppc64")) {
+		result_set(r, CHECK_PASS, "kvm %s (%s needs no backend module)",
+			   module_state_names[kvm_state], ci.arch);
+		return;
+	}
+	if (want && backend_state == MOD_AVAILABLE) {
+		result_set(r, CHECK_FAIL, "%s is installed but not loaded%s", want,
+			   module_active(kvm_state) ? "" : " (nor is kvm)");
+		result_advise(r, "Load it: modprobe %s (and add it to /etc/modules-load.d/ to keep it). "
+			      "If loading fails, dmesg tells why: often \"disabled by bios\".", want);
+		result_fix(r, "modules.load_kvm");
+		return;
+	}
+	if (!module_active(kvm_state) && kvm_state == MOD_AVAILABLE) {
+		result_set(r, CHECK_FAIL, "kvm is installed but not loaded");
+		result_advise(r, "Load it: modprobe kvm%s%s.", want ? " && modprobe " : "", want ? want : "");
+		result_fix(r, "modules.load_kvm");
+		return;
+	}
+	if (!have_ci) {
+		result_set(r, module_active(kvm_state) ? CHECK_WARN : CHECK_FAIL,
+			   "kvm %s; no backend identified (cpuinfo unreadable)", module_state_names[kvm_state]);
+		return;
+	}
+	if (!want && !backend && have_ci && ci.extension == CPU_EXT_NONE &&
+	    (streq(ci.arch, "x86_64") || streq(ci.arch, "i386"))) {
+		result_set(r, CHECK_FAIL, "no KVM backend: the CPU has no VT-x/AMD-V and no paravirtual "
+			   "backend is loaded");
+		result_advise(r, "See cpu.virt_extensions: virtualization must be enabled first.");
+		return;
+	}
+	result_set(r, CHECK_FAIL, "no KVM module for kernel %s%s", kver,
+		   env.have_index ? "" : " (and no module database in /lib/modules)");
+	result_advise(r, "Install the kernel's extra modules package (e.g. linux-modules-extra on "
+		      "Ubuntu) or a kernel built with CONFIG_KVM.");
+	result_fix(r, "packages.install_kernel_modules");
+}
+
+const struct check check_kvm_modules = {
+	.id = "kvm.modules",
+	.title = "KVM kernel modules (kvm + backend)",
+	.run = run_modules,
+	.explain =
+	"Asks libkmod about kvm and its backend: kvm_intel (VT-x), kvm_amd (AMD-V), kvm_pvm\n"
+	"(PVM, paravirtual KVM inside an ordinary VM), kvm_hv/kvm_pr on POWER. Each is\n"
+	"loaded, built in, available (in /lib/modules/$(uname -r) but not loaded) or missing.\n"
+	"It also reports the nested parameter and the options modprobe.d configures.\n"
+	"\n"
+	"Why: /dev/kvm appears only when kvm and a backend are in the kernel. libvirt's\n"
+	"\"Could not access KVM kernel module\" usually means the backend did not load -\n"
+	"typically because virtualization is disabled in firmware (dmesg: \"disabled by bios\").\n"
+	"\n"
+	"Notes: a kernel built without loadable-module support has no /proc/modules; its\n"
+	"/sys/module entries without initstate are built-in code. Under --root, libkmod\n"
+	"reads the root's /lib/modules and modprobe.d, and loaded state comes from the root's\n"
+	"/sys/module (libkmod itself always reads the running kernel's /sys).\n"
+	"\n"
+	"Fix: modprobe kvm_intel (or kvm_amd), and list it in /etc/modules-load.d/kvm.conf.",
+};

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The table of checks, in the order a doctor runs them: cheap facts first, proof last. */
+#include "checks/check.h"
+#include "util.h"
+
+extern const struct check check_host_os, check_cpu_virt_extensions, check_kvm_modules,
+	check_kvm_device, check_kvm_api, check_vm_smoke_boot;
+
+const struct check *const checks[] = {
+	&check_host_os,
+	&check_cpu_virt_extensions,
+	&check_kvm_modules,
+	&check_kvm_device,
+	&check_kvm_api,
+	&check_vm_smoke_boot,
+};
+const unsigned n_checks = ARRAY_SIZE(checks);
+
+const struct check *check_find(const char *id)
+{
+	for (unsigned i = 0; i < n_checks; i++)
+		if (streq(checks[i]->id, id))
+			return checks[i];
+	return NULL;
+}

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The host context: root-relative, symlink-safe reads of the files the checks inspect. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+
+#include "host.h"
+#include "util.h"
+
+/*
+ * Run through sudo, the person to diagnose access for is the one who typed sudo, not
+ * root: sudo leaves their ids in SUDO_UID/SUDO_GID. Ignored unless we really are root.
+ */
+static void subject_from_sudo(struct host *h)
+{
+	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
+	unsigned long u, g;
+	char *end;
+
+	if (geteuid() != 0 || !uid || !gid)
+		return;
+	errno = 0;
+	u = strtoul(uid, &end, 10);
+	if (errno || *end || end == uid || u > 0xfffffffful)
+		return;
+	g = strtoul(gid, &end, 10);
+	if (errno || *end || end == gid || g > 0xfffffffful)
+		return;
+	if (u == 0)
+		return;
+	h->uid = (uid_t)u;
+	h->gid = (gid_t)g;
+	h->subject_is_self = false;
+}
+
+int host_init(struct host *h, const char *root)
+{
+	struct stat st;
+	size_t n;
+
+	memset(h, 0, sizeof(*h));
+	h->root_fd = -1;
+	if (!root)
+		root = "/";
+	if (root[0] != '/') {
+		/* A relative --root would change meaning with the working directory. */
+		_cleanup_free_ char *abs = realpath(root, NULL);
+
+		if (!abs)
+			return -errno;
+		if (strlen(abs) >= sizeof(h->root))
+			return -ENAMETOOLONG;
+		strcpy(h->root, abs);
+	} else {
+		if (strlen(root) >= sizeof(h->root))
+			return -ENAMETOOLONG;
+		strcpy(h->root, root);
+	}
+	n = strlen(h->root);
+	while (n > 1 && h->root[n - 1] == '/')
+		h->root[--n] = '\0';
+
+	h->root_fd = open(h->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->root_fd < 0)
+		return -errno;
+	if (fstat(h->root_fd, &st) < 0)
+		return -errno;
+	h->live = streq(h->root, "/");
+	h->uid = getuid();
+	h->gid = getgid();
+	h->subject_is_self = true;
+	subject_from_sudo(h);
+	return 0;
+}
+
+void host_fini(struct host *h)
+{
+	if (h->root_fd >= 0)
+		close(h->root_fd);
+	h->root_fd = -1;
+}
+
+static int openat2_in_root(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)flags,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int host_open(const struct host *h, const char *path, int flags)
+{
+	int fd;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	flags |= O_CLOEXEC;
+	if (h->live) {
+		fd = open(path, flags);
+		return fd < 0 ? -errno : fd;
+	}
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	return openat2_in_root(h->root_fd, path, flags);
+}
+
+int host_stat(const struct host *h, const char *path, struct stat *st)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (h->live)
+		return stat(path, st) < 0 ? -errno : 0;
+	/* O_PATH follows symlinks inside the root and never opens a device for real. */
+	fd = host_open(h, path, O_PATH);
+	if (fd < 0)
+		return fd;
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+bool host_exists(const struct host *h, const char *path)
+{
+	struct stat st;
+
+	return host_stat(h, path, &st) == 0;
+}
+
+int host_read(const struct host *h, const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = host_open(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0, cap = 0;
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;	/* a FIFO or device in a --root tree would block or lie */
+	/* procfs and sysfs report size 0, so read until EOF rather than trusting st_size. */
+	for (;;) {
+		ssize_t r;
+
+		if (size + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 16384;
+			char *nbuf;
+
+			if (cap > max + 1)
+				return -EFBIG;
+			nbuf = realloc(buf, ncap);
+			if (!nbuf)
+				return -ENOMEM;
+			buf = nbuf;
+			cap = ncap;
+		}
+		r = read(fd, buf + size, cap - size - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		size += (size_t)r;
+		if (size > max)
+			return -EFBIG;
+	}
+	buf[size] = '\0';
+	if (memchr(buf, '\0', size))
+		return -EILSEQ;
+	if (len)
+		*len = size;
+	*out = TAKE_PTR(buf);
+	return 0;
+}
+
+int host_read_line(const struct host *h, const char *path, char *buf, size_t size)
+{
+	_cleanup_free_ char *text = NULL;
+	char *nl, *s;
+	int r;
+
+	r = host_read(h, path, 64 * 1024, &text, NULL);
+	if (r < 0)
+		return r;
+	nl = strchr(text, '\n');
+	if (nl)
+		*nl = '\0';
+	s = strstrip(text);
+	if (strlen(s) >= size)
+		return -ENAMETOOLONG;
+	strcpy(buf, s);
+	return 0;
+}
+
+char *host_path(const struct host *h, const char *path)
+{
+	char *out;
+
+	if (h->live)
+		return strdup(path);
+	if (asprintf(&out, "%s%s", h->root, path) < 0)
+		return NULL;
+	return out;
+}
+
+int host_list_dir(const struct host *h, const char *path,
+		  int (*fn)(const char *name, void *data), void *data)
+{
+	int fd = host_open(h, path, O_RDONLY | O_DIRECTORY);
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		int r;
+
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		r = fn(de->d_name, data);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+const char *host_strerror(int err)
+{
+	switch (-err) {
+	case EFBIG:
+		return "file too large";
+	case EILSEQ:
+		return "binary data (NUL bytes), not text";
+	case EBADMSG:
+		return "unrecognised content";
+	case EBADFD:
+		return "not a regular file";
+	case ELOOP:
+		return "symlink loop";
+	case EXDEV:
+		return "symlink escapes the root";
+	default:
+		return strerror(-err);
+	}
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Text report: one aligned line per check, then the verdict; --verbose adds the evidence. */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "report/report.h"
+#include "util.h"
+
+static const char *const status_colors[] = {
+	[CHECK_PASS] = "\033[32m",
+	[CHECK_WARN] = "\033[33m",
+	[CHECK_FAIL] = "\033[31;1m",
+	[CHECK_SKIP] = "\033[2m",
+};
+
+static const char *const verdict_text[] = {
+	[VERDICT_READY] = "ready: this host can run KVM guests",
+	[VERDICT_DEGRADED] = "degraded: KVM guests can run here, read the warnings",
+	[VERDICT_NOT_READY] = "not ready: KVM guests cannot run here until the failures are fixed",
+	[VERDICT_UNKNOWN] = "unknown: not enough could be checked to decide",
+};
+
+static const int verdict_status[] = {
+	[VERDICT_READY] = CHECK_PASS,
+	[VERDICT_DEGRADED] = CHECK_WARN,
+	[VERDICT_NOT_READY] = CHECK_FAIL,
+	[VERDICT_UNKNOWN] = CHECK_SKIP,
+};
+
+static void print_detail(FILE *out, const struct detail *d)
+{
+	fprintf(out, "        %-22s ", d->key);
+	switch (d->type) {
+	case DETAIL_STRING:
+		fprintf(out, "%s\n", d->string);
+		break;
+	case DETAIL_BOOL:
+		fprintf(out, "%s\n", d->boolean ? "yes" : "no");
+		break;
+	case DETAIL_INT:
+		fprintf(out, "%" PRId64 "\n", d->integer);
+		break;
+	case DETAIL_NULL:
+		fprintf(out, "-\n");
+		break;
+	case DETAIL_LIST:
+		for (unsigned i = 0; i < d->list.n; i++)
+			fprintf(out, "%s%s", i ? ", " : "", d->list.items[i]);
+		fprintf(out, "%s\n", d->list.n ? "" : "(none)");
+		break;
+	case DETAIL_STAGES:
+		fputc('\n', out);
+		for (unsigned i = 0; i < d->stages.n; i++) {
+			const struct detail_stage *s = &d->stages.items[i];
+
+			fprintf(out, "          %-12s %-11s %10" PRIu64 " us  %s\n", s->name, s->status,
+				s->us, s->note);
+		}
+		break;
+	}
+}
+
+int report_text(FILE *out, const struct report *rep)
+{
+	const struct run *run = rep->run;
+	size_t idw = 0;
+
+	for (unsigned i = 0; i < run->n; i++)
+		if (strlen(run->check[i]->id) > idw)
+			idw = strlen(run->check[i]->id);
+
+	for (unsigned i = 0; i < run->n; i++) {
+		const struct check_result *r = &run->result[i];
+		const char *on = rep->color ? status_colors[r->status] : "";
+		const char *off = rep->color ? "\033[0m" : "";
+
+		if (rep->quiet && (r->status == CHECK_PASS || r->status == CHECK_SKIP))
+			continue;
+		fprintf(out, "%s%-4s%s  %-*s  %s\n", on, check_status_name(r->status), off, (int)idw,
+			run->check[i]->id, r->summary);
+		if (!rep->verbose)
+			continue;
+		for (unsigned j = 0; j < r->n_details; j++)
+			print_detail(out, &r->details[j]);
+		if (r->advice[0])
+			fprintf(out, "        %-22s %s\n", "advice", r->advice);
+		for (unsigned j = 0; j < r->n_fixes; j++)
+			fprintf(out, "        %-22s %s\n", "fix", r->fixes[j]);
+	}
+	if (!rep->quiet)
+		fputc('\n', out);
+	fprintf(out, "%sverdict%s: %s\n",
+		rep->color ? status_colors[verdict_status[rep->verdict]] : "",
+		rep->color ? "\033[0m" : "", verdict_text[rep->verdict]);
+	return ferror(out) ? -EIO : 0;
+}
