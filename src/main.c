@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "version.h"
 
 #define EXIT_USAGE 3	/* monitoring-plugin UNKNOWN: we could not decide */
+#define PAYLOAD_MAX (1u << 20)	/* documented --payload limit; the VMM enforces it too */
 
 enum output_format { FORMAT_TEXT, FORMAT_JSON };
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -49,6 +51,7 @@ enum {
 };
 
 #define GLOBAL_SHORTOPTS "+hqvo:"
+#define VERB_SHORTOPTS "hqvo:"	/* a verb's options may follow its operands */
 #define GLOBAL_LONGOPTS \
 	{ "root", required_argument, NULL, OPT_ROOT }, \
 	{ "format", required_argument, NULL, OPT_FORMAT }, \
@@ -160,9 +163,9 @@ static int parse_verb_options(struct cli *cli, int argc, char **argv, const stru
 {
 	int c;
 
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc then resets its permutation state too */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, VERB_SHORTOPTS, longopts, NULL)) != -1) {
 		int r;
 
 		if (c == '?' || c == ':') {
@@ -336,6 +339,34 @@ static int do_check(struct cli *cli, int argc, char **argv)
 	return run_and_report(cli, list, n, false);
 }
 
+/* A bad payload is bad usage (exit 3), not a host that failed to boot (exit 2). */
+static int check_payload(const struct cli *cli)
+{
+	const char *path = cli->run.boot_payload;
+	unsigned mem = cli->run.boot_memory_mib ? cli->run.boot_memory_mib : 16;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		error("--payload %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error("--payload %s: not a regular file", path);
+		return -EINVAL;
+	}
+	if (st.st_size == 0) {
+		error("--payload %s: empty file", path);
+		return -EINVAL;
+	}
+	if (st.st_size > PAYLOAD_MAX || (uint64_t)st.st_size >= (uint64_t)mem << 20) {
+		error("--payload %s: %lld bytes, more than the %u KiB a payload may have", path,
+		      (long long)st.st_size, PAYLOAD_MAX / 1024);
+		return -EFBIG;
+	}
+	return 0;
+}
+
 static int do_boot(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -355,12 +386,20 @@ static int do_boot(struct cli *cli, int argc, char **argv)
 		error("boot: unexpected argument '%s'", argv[i]);
 		return EXIT_USAGE;
 	}
-	if (cli->run.boot_payload && access(cli->run.boot_payload, R_OK) < 0) {
-		error("--payload %s: %s", cli->run.boot_payload, strerror(errno));
+	if (cli->run.boot_payload && check_payload(cli) < 0)
 		return EXIT_USAGE;
-	}
 	cli->run.boot = true;
 	return run_and_report(cli, &smoke, 1, true);
+}
+
+static int print_json(json_t *j)
+{
+	if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+		error("cannot write JSON");
+		return EXIT_USAGE;
+	}
+	putchar('\n');
+	return 0;
 }
 
 static int do_list(struct cli *cli, int argc, char **argv)
@@ -370,6 +409,15 @@ static int do_list(struct cli *cli, int argc, char **argv)
 
 	if (i < 0)
 		return EXIT_USAGE;
+	if (cli->format == FORMAT_JSON) {
+		json_auto_t *a = json_array();
+
+		for (unsigned k = 0; k < n_checks; k++)
+			json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "id", checks[k]->id,
+							   "title", checks[k]->title, "live_only",
+							   !!(checks[k]->flags & CHECK_LIVE_ONLY)));
+		return print_json(a);
+	}
 	for (unsigned k = 0; k < n_checks; k++)
 		printf("%-22s %s%s\n", checks[k]->id, checks[k]->title,
 		       checks[k]->flags & CHECK_LIVE_ONLY ? " (live only)" : "");
@@ -392,6 +440,12 @@ static int do_explain(struct cli *cli, int argc, char **argv)
 	if (!c) {
 		error("explain: unknown check id '%s' (virt-doctor list shows them)", argv[i]);
 		return EXIT_USAGE;
+	}
+	if (cli->format == FORMAT_JSON) {
+		json_auto_t *o = json_pack("{s:s, s:s, s:b, s:s}", "id", c->id, "title", c->title,
+					   "live_only", !!(c->flags & CHECK_LIVE_ONLY), "explain", c->explain);
+
+		return print_json(o);
 	}
 	printf("%s - %s\n\n%s\n", c->id, c->title, c->explain);
 	return 0;

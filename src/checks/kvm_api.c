@@ -9,7 +9,7 @@
 #include "util.h"
 
 struct kvm_cap_probe {
-	const char *name;	/* JSON key under details.capabilities */
+	const char *name;	/* JSON key: details.cap_<name> */
 	int cap;
 	bool required;		/* a VMM cannot work without it */
 	bool count;		/* the answer is a number, not a yes/no */

@@ -245,6 +245,13 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 			   module_state_names[kvm_state], ci.arch);
 		return;
 	}
+	if (!want && !backend && have_ci && ci.extension == CPU_EXT_NONE &&
+	    (streq(ci.arch, "x86_64") || streq(ci.arch, "i386"))) {
+		result_set(r, CHECK_FAIL, "no KVM backend: the CPU has no VT-x/AMD-V and no paravirtual "
+			   "backend is loaded");
+		result_advise(r, "See cpu.virt_extensions: virtualization must be enabled first.");
+		return;
+	}
 	if (want && backend_state == MOD_AVAILABLE) {
 		result_set(r, CHECK_FAIL, "%s is installed but not loaded%s", want,
 			   module_active(kvm_state) ? "" : " (nor is kvm)");
@@ -262,13 +269,6 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 	if (!have_ci) {
 		result_set(r, module_active(kvm_state) ? CHECK_WARN : CHECK_FAIL,
 			   "kvm %s; no backend identified (cpuinfo unreadable)", module_state_names[kvm_state]);
-		return;
-	}
-	if (!want && !backend && have_ci && ci.extension == CPU_EXT_NONE &&
-	    (streq(ci.arch, "x86_64") || streq(ci.arch, "i386"))) {
-		result_set(r, CHECK_FAIL, "no KVM backend: the CPU has no VT-x/AMD-V and no paravirtual "
-			   "backend is loaded");
-		result_advise(r, "See cpu.virt_extensions: virtualization must be enabled first.");
 		return;
 	}
 	result_set(r, CHECK_FAIL, "no KVM module for kernel %s%s", kver,
