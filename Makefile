@@ -19,10 +19,10 @@ Q := @
 endif
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc \
 	   -DDATADIR='"$(DATADIR)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDFLAGS ?=
-LDLIBS  += -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+override LDLIBS += -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 
 APP_SRCS := $(wildcard src/*.c src/checks/*.c src/report/*.c src/fixes/*.c)
 APP_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out src/main.c,$(APP_SRCS)))
@@ -59,7 +59,7 @@ $(UNIT_TESTS): $(BUILD)/%: $(BUILD)/tests/%.o $(LIB_OBJS)
 $(BUILD)/tests/test_e2e.o: CFLAGS += -DVD_BIN='"$(abspath $(BIN))"' \
 	-DVD_FIXTURES='"$(abspath tests/fixtures)"'
 $(BUILD)/tests/test_parsers.o: CFLAGS += -DVD_FIXTURES='"$(abspath tests/fixtures)"'
-$(BUILD)/test_e2e: $(BIN)
+$(BUILD)/test_e2e: | $(BIN)
 
 deps:
 	./scripts/install-deps.sh
