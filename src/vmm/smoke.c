@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Parent side of a smoke boot: options, payload loading, fork, watchdog, and decoding the end. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+/* Test hook (docs/guest-protocol.md): the child makes a forbidden syscall after the filter. */
+#define FORBIDDEN_ENV "VIRT_DOCTOR_TEST_FORBIDDEN_SYSCALL"
+
+const char *vmm_stage_status_name(enum vmm_stage_status s)
+{
+	static const char *const names[] = {
+		[VMM_STAGE_PASS] = "pass", [VMM_STAGE_FAIL] = "fail",
+		[VMM_STAGE_UNSUPPORTED] = "unsupported", [VMM_STAGE_NOT_RUN] = "not-run",
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+const char *vmm_outcome_name(enum vmm_outcome o)
+{
+	static const char *const names[] = {
+		[VMM_OUTCOME_OK] = "ok", [VMM_OUTCOME_GUEST_FAILED] = "guest-failed",
+		[VMM_OUTCOME_TIMEOUT] = "timeout", [VMM_OUTCOME_SECCOMP_KILLED] = "seccomp-killed",
+		[VMM_OUTCOME_CRASHED] = "crashed", [VMM_OUTCOME_SETUP_FAILED] = "setup-failed",
+	};
+
+	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+}
+
+void vmm_options_default(struct vmm_options *o)
+{
+	*o = (struct vmm_options){ .vcpus = 2, .memory_mib = 16, .timeout_ms = 5000,
+				   .payload_path = NULL, .kvm_path = "/dev/kvm", .no_seccomp = false };
+}
+
+static int load_payload(const char *path, size_t mem_size, uint8_t **img, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > VMM_MAX_PAYLOAD ||
+	    VD_LOAD_ADDR + (uint64_t)st.st_size > mem_size)
+		return -EINVAL;
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return -ENOMEM;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EINVAL;
+		got += (size_t)n;
+	}
+	*img = buf;
+	buf = NULL;
+	*len = got;
+	return 0;
+}
+
+/* An image speaks the full stage protocol iff it carries the header at offset 8. */
+static bool has_header(const uint8_t *img, size_t len)
+{
+	uint32_t magic;
+
+	if (len < VD_HDR_AP16_OFF + 4)
+		return false;
+	memcpy(&magic, img + VD_HDR_MAGIC_OFF, 4);
+	return magic == VD_HDR_MAGIC_V;
+}
+
+static void apply(struct vmm_report *out, const struct vmm_record *r, bool *ended)
+{
+	switch (r->type) {
+	case VMM_REC_STAGE:
+		if (r->index < out->n_stages) {
+			struct vmm_stage *st = &out->stages[r->index];
+
+			st->status = r->status <= VMM_STAGE_NOT_RUN ? r->status : VMM_STAGE_FAIL;
+			st->us = r->v[0];
+			snprintf(st->detail, sizeof(st->detail), "%.*s", (int)sizeof(st->detail) - 1, r->text);
+			if (st->status == VMM_STAGE_PASS && !strcmp(out->stage_running, st->name))
+				out->stage_running[0] = 0;
+		}
+		break;
+	case VMM_REC_RUNNING:
+		if (r->index < out->n_stages)
+			snprintf(out->stage_running, sizeof(out->stage_running), "%s", out->stages[r->index].name);
+		break;
+	case VMM_REC_META:
+		out->create_vm_us = r->v[0];
+		out->first_insn_us = r->v[1];
+		out->exits = r->v[2];
+		break;
+	case VMM_REC_END:
+		*ended = true;
+		out->outcome = r->status <= VMM_OUTCOME_SETUP_FAILED ? r->status : VMM_OUTCOME_CRASHED;
+		snprintf(out->message, sizeof(out->message), "%.*s", (int)sizeof(out->message) - 1, r->text);
+		break;
+	}
+}
+
+/* Reads whole records; returns 1 on EOF, 0 when more may come, -errno on error. */
+static int drain(int fd, uint8_t *buf, size_t *have, struct vmm_report *out, bool *ended)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf + *have, sizeof(struct vmm_record) - *have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			return 1;
+		*have += (size_t)n;
+		if (*have == sizeof(struct vmm_record)) {
+			struct vmm_record r;
+
+			memcpy(&r, buf, sizeof(r));
+			r.name[sizeof(r.name) - 1] = 0;
+			r.text[sizeof(r.text) - 1] = 0;
+			apply(out, &r, ended);
+			*have = 0;
+		}
+	}
+}
+
+static void report_init(struct vmm_report *out, const struct vmm_options *opt, bool smoke)
+{
+	memset(out, 0, sizeof(*out));
+	out->n_stages = smoke ? VMM_SMOKE_N_STAGES : 2;
+	for (size_t i = 0; i < out->n_stages; i++) {
+		snprintf(out->stages[i].name, sizeof(out->stages[i].name), "%s",
+			 smoke ? vmm_smoke_stage_names[i] : (i ? "run" : "create_vm"));
+		out->stages[i].status = VMM_STAGE_NOT_RUN;
+	}
+	out->vcpus = smoke ? opt->vcpus : 1;
+	out->memory_mib = opt->memory_mib;
+	out->child_peak_rss_kib = -1;
+}
+
+int vmm_smoke_boot(const struct vmm_options *opt, struct vmm_report *out)
+{
+	_cleanup_free_ uint8_t *payload = NULL;
+	const uint8_t *img = vmm_smoke_guest_start;
+	size_t img_len = (size_t)(vmm_smoke_guest_end - vmm_smoke_guest_start);
+	uint64_t t0 = vmm_now_ns(), deadline;
+	uint8_t buf[sizeof(struct vmm_record)];
+	size_t have = 0;
+	bool ended = false, killed = false, smoke;
+	struct rusage ru;
+	int pfd[2], status = 0, r;
+	pid_t pid, self = getpid();
+
+	if (!opt || !out || !opt->kvm_path || opt->vcpus < 1 || opt->vcpus > VMM_MAX_VCPUS ||
+	    opt->memory_mib < VMM_MIN_MEM_MIB || opt->memory_mib > VMM_MAX_MEM_MIB ||
+	    opt->timeout_ms < 1 || opt->timeout_ms > 600000)
+		return -EINVAL;
+	if (opt->payload_path) {
+		r = load_payload(opt->payload_path, (size_t)opt->memory_mib << 20, &payload, &img_len);
+		if (r)
+			return r;
+		img = payload;
+	}
+	smoke = has_header(img, img_len);
+	report_init(out, opt, smoke);
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		struct vmm_child_args a = {
+			.opt = opt, .image = img, .image_len = img_len, .smoke = smoke,
+			.rec_fd = pfd[1], .t0_ns = t0, .parent = self,
+			.forbidden_syscall = getenv(FORBIDDEN_ENV) != NULL,
+		};
+
+		close(pfd[0]);
+		vmm_child_main(&a);
+	}
+	close(pfd[1]);
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+
+	deadline = t0 + (uint64_t)opt->timeout_ms * 1000000u;
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		uint64_t now = vmm_now_ns();
+		int ms;
+
+		if (now >= deadline) {
+			kill(pid, SIGKILL);
+			killed = true;
+			break;
+		}
+		ms = (int)((deadline - now + 999999) / 1000000);
+		r = poll(&p, 1, ms);
+		if (r < 0 && errno != EINTR) {
+			kill(pid, SIGKILL);
+			killed = true;
+			break;
+		}
+		if (r > 0 && drain(pfd[0], buf, &have, out, &ended) != 0)
+			break;
+	}
+	/* Whatever the child wrote before dying is still in the pipe. */
+	if (killed) {
+		fcntl(pfd[0], F_SETFL, 0);
+		while (drain(pfd[0], buf, &have, out, &ended) == 0)
+			;
+	}
+	close(pfd[0]);
+	while (wait4(pid, &status, 0, &ru) < 0) {
+		if (errno != EINTR) {
+			memset(&ru, 0, sizeof(ru));
+			break;
+		}
+	}
+	out->child_peak_rss_kib = ru.ru_maxrss;
+	out->total_us = (vmm_now_ns() - t0) / 1000;
+
+	if (killed && !ended) {
+		out->outcome = VMM_OUTCOME_TIMEOUT;
+		snprintf(out->message, sizeof(out->message), "watchdog expired after %u ms in stage %s",
+			 opt->timeout_ms, out->stage_running[0] ? out->stage_running : "(none)");
+	} else if (WIFSIGNALED(status) && !ended) {
+		int sig = WTERMSIG(status);
+
+		out->outcome = sig == SIGSYS ? VMM_OUTCOME_SECCOMP_KILLED : VMM_OUTCOME_CRASHED;
+		snprintf(out->message, sizeof(out->message), "%s: child killed by signal %d (%s)%s%s",
+			 sig == SIGSYS ? "seccomp" : "crash", sig, strsignal(sig),
+			 out->stage_running[0] ? " in stage " : "", out->stage_running);
+	} else if (!ended) {
+		out->outcome = VMM_OUTCOME_CRASHED;
+		snprintf(out->message, sizeof(out->message), "child exited with status %d without a verdict",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	if (out->outcome == VMM_OUTCOME_OK)
+		out->stage_running[0] = 0;
+	return 0;
+}
