@@ -620,6 +620,38 @@ static void test_live_unprivileged(void **state)
 	result_clear(&res);
 }
 
+/* A file the user may not read is a skip naming the reason, not a crash or a guess. */
+static void test_unreadable_file(void **state)
+{
+	char dir[] = "/tmp/vd-unreadable.XXXXXX", path[300], cmd[400];
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) < 0) {
+		printf("SKIP: needs root and setpriv to run as nobody\n");
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	sfmt(cmd, "cp -a '%s/roots/intel-vmx-kvm-intel/.' '%s/'", VD_FIXTURES, dir);
+	assert_int_equal(system(cmd), 0);
+	sfmt(path, "%s/proc/cpuinfo", dir);
+	assert_int_equal(chmod(path, 0), 0);
+	run_env(&res, NULL, (char *const[]){ (char *)"/usr/bin/setpriv", (char *)"--reuid=nobody",
+		(char *)"--regid=nogroup", (char *)"--clear-groups", (char *)VD_BIN, (char *)"--root",
+		dir, (char *)"--format", (char *)"json", (char *)"check", (char *)"cpu.virt_extensions",
+		NULL });
+	j = parse_json(res.out);
+	assert_string_equal(check_status(j, "cpu.virt_extensions"), "skip");
+	assert_non_null(strstr(json_string_value(json_object_get(find_check(j, "cpu.virt_extensions"),
+								 "summary")), "Permission denied"));
+	assert_int_equal(res.status, 3);
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
 static void test_output_file(void **state)
 {
 	char dir[] = "/tmp/vd-out.XXXXXX", path[300];
@@ -664,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_files),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_live_unprivileged),
+		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_output_file),
 	};
 
