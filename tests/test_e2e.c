@@ -78,6 +78,10 @@ static void run_env(struct result *res, char *const env_add[], char *const argv[
 }
 
 #define RUN(res, ...) run_env((res), NULL, (char *const[]){ VD_BIN, __VA_ARGS__, NULL })
+/* The binary as nobody, with no supplementary groups (needs root and setpriv). */
+#define RUN_NOBODY(res, ...) run_env((res), NULL, (char *const[]){ (char *)"/usr/bin/setpriv", \
+	(char *)"--reuid=nobody", (char *)"--regid=nogroup", (char *)"--clear-groups", \
+	(char *)VD_BIN, __VA_ARGS__, NULL })
 #define RUN_ENV(res, env, ...) run_env((res), (env), (char *const[]){ VD_BIN, __VA_ARGS__, NULL })
 
 /*
@@ -595,9 +599,7 @@ static void test_live_unprivileged(void **state)
 		printf("SKIP: needs root, /dev/kvm and setpriv\n");
 		skip();
 	}
-	run_env(&res, NULL, (char *const[]){ (char *)"/usr/bin/setpriv", (char *)"--reuid=nobody",
-		(char *)"--regid=nogroup", (char *)"--clear-groups", (char *)VD_BIN, (char *)"--format",
-		(char *)"json", (char *)"check", (char *)"--no-boot", NULL });
+	RUN_NOBODY(&res, "--format", "json", "check", "--no-boot");
 	j = parse_json(res.out);
 	if (kvm_openable()) {
 		struct stat st;
@@ -638,10 +640,7 @@ static void test_unreadable_file(void **state)
 	assert_int_equal(system(cmd), 0);
 	sfmt(path, "%s/proc/cpuinfo", dir);
 	assert_int_equal(chmod(path, 0), 0);
-	run_env(&res, NULL, (char *const[]){ (char *)"/usr/bin/setpriv", (char *)"--reuid=nobody",
-		(char *)"--regid=nogroup", (char *)"--clear-groups", (char *)VD_BIN, (char *)"--root",
-		dir, (char *)"--format", (char *)"json", (char *)"check", (char *)"cpu.virt_extensions",
-		NULL });
+	RUN_NOBODY(&res, "--root", dir, "--format", "json", "check", "cpu.virt_extensions");
 	j = parse_json(res.out);
 	assert_string_equal(check_status(j, "cpu.virt_extensions"), "skip");
 	assert_non_null(strstr(json_string_value(json_object_get(find_check(j, "cpu.virt_extensions"),
