@@ -76,6 +76,8 @@ int host_init(struct host *h, const char *root)
 
 void host_fini(struct host *h)
 {
+	free(h->cache);
+	h->cache = NULL;
 	if (h->root_fd >= 0)
 		close(h->root_fd);
 	h->root_fd = -1;

@@ -15,6 +15,7 @@ struct host {
 	uid_t uid;		/* the user we diagnose access for: ours, or SUDO_UID under sudo */
 	gid_t gid;
 	bool subject_is_self;	/* that user is this process, so open() answers for them */
+	struct host_cache *cache;	/* facts several checks need, read once (see kvm_common.c) */
 };
 
 /* Largest file any parser is asked to read; a bigger one is refused with -EFBIG. */

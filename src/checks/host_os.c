@@ -29,7 +29,7 @@ static int read_os_release(const struct host *h, struct os_release *os, const ch
 	return r;
 }
 
-void host_identify(const struct host *h, struct host_identity *id)
+void host_identify(struct host *h, struct host_identity *id)
 {
 	struct cpuinfo ci;
 	struct utsname u;

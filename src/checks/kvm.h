@@ -28,8 +28,9 @@ struct kvm_backend_facts {
 /* Which backend is active, judged from the root's /sys/module (no live probe). */
 void kvm_backend_probe(const struct host *h, struct kvm_backend_facts *f);
 
-/* /proc/cpuinfo through the host context; 0 or -errno (-EBADMSG when garbled). */
-int host_cpuinfo(const struct host *h, struct cpuinfo *ci);
+/* /proc/cpuinfo through the host context, read and parsed once per host; 0 or -errno
+ * (-EBADMSG when garbled). */
+int host_cpuinfo(struct host *h, struct cpuinfo *ci);
 
 /* The kernel release whose modules we inspect: uname live, /proc/sys/kernel/osrelease
  * under --root, else the only directory in /lib/modules. */

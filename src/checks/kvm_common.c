@@ -39,7 +39,14 @@ void kvm_backend_probe(const struct host *h, struct kvm_backend_facts *f)
 	}
 }
 
-int host_cpuinfo(const struct host *h, struct cpuinfo *ci)
+/* Several checks and the report header all want the CPU; the file can be megabytes. */
+struct host_cache {
+	bool cpuinfo_done;
+	int cpuinfo_err;
+	struct cpuinfo cpuinfo;
+};
+
+static int read_cpuinfo(const struct host *h, struct cpuinfo *ci)
 {
 	_cleanup_free_ char *text = NULL;
 	int r;
@@ -48,6 +55,26 @@ int host_cpuinfo(const struct host *h, struct cpuinfo *ci)
 	if (r < 0)
 		return r;
 	return cpuinfo_parse(text, ci);
+}
+
+int host_cpuinfo(struct host *h, struct cpuinfo *ci)
+{
+	struct host_cache *c = h->cache;
+
+	if (!c) {
+		/* The cache is an optimisation: without memory for it, just read again. */
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return read_cpuinfo(h, ci);
+		h->cache = c;
+	}
+	if (!c->cpuinfo_done) {
+		c->cpuinfo_err = read_cpuinfo(h, &c->cpuinfo);
+		c->cpuinfo_done = true;
+	}
+	if (c->cpuinfo_err == 0)
+		*ci = c->cpuinfo;
+	return c->cpuinfo_err;
 }
 
 struct only_dir {

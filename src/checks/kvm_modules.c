@@ -72,13 +72,15 @@ static int sysfs_state(const struct host *h, const char *name, enum module_state
 	return -ENOENT;
 }
 
-static enum module_state module_state(struct modules_env *env, const char *name, const char **path)
+/* path, when not NULL, receives the module file for MOD_AVAILABLE (caller frees). */
+static enum module_state module_state(struct modules_env *env, const char *name, char **path)
 {
 	_cleanup_(kmod_modulep) struct kmod_module *mod = NULL;
 	enum module_state st;
 	int r;
 
-	*path = NULL;
+	if (path)
+		*path = NULL;
 	if (kmod_module_new_from_name(env->kmod, name, &mod) < 0)
 		return MOD_MISSING;
 
@@ -105,9 +107,9 @@ static enum module_state module_state(struct modules_env *env, const char *name,
 
 	if (!env->have_index)
 		return MOD_MISSING;
-	*path = kmod_module_get_path(mod);
-	if (*path) {
-		*path = strdup(*path);	/* outlives mod */
+	if (kmod_module_get_path(mod)) {
+		if (path)
+			*path = strdup(kmod_module_get_path(mod));	/* outlives mod */
 		return MOD_AVAILABLE;
 	}
 	/* Not in modules.dep: kmod_module_get_initstate() answers BUILTIN from the root's
@@ -154,7 +156,7 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 	_cleanup_free_ char *moddir = NULL, *confdir = NULL, *confetc = NULL;
 	struct modules_env env = { .host = ctx->host };
 	enum module_state kvm_state, backend_state = MOD_MISSING;
-	const char *backend = NULL, *want = NULL, *kvm_path = NULL;
+	const char *backend = NULL, *want = NULL;
 	char kver[256], dir[512];
 	struct cpuinfo ci;
 	bool have_ci;
@@ -189,7 +191,7 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 	detail_bool(r, "loadable_modules", env.proc_modules);
 
 	have_ci = host_cpuinfo(ctx->host, &ci) == 0;
-	kvm_state = module_state(&env, "kvm", &kvm_path);
+	kvm_state = module_state(&env, "kvm", NULL);
 	detail_str(r, "kvm", "%s", module_state_names[kvm_state]);
 	detail_list_add(r, "loaded", NULL);
 	if (module_active(kvm_state))
@@ -197,13 +199,10 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 
 	/* The active backend wins; otherwise the one this CPU calls for. */
 	for (unsigned i = 0; i < n_kvm_backends; i++) {
-		const char *p = NULL;
-		enum module_state s = module_state(&env, kvm_backends[i].module, &p);
+		enum module_state s = module_state(&env, kvm_backends[i].module, NULL);
 
-		if (have_ci && !streq(kvm_backends[i].arch, ci.arch) && !module_active(s)) {
-			free((char *)p);
+		if (have_ci && !streq(kvm_backends[i].arch, ci.arch) && !module_active(s))
 			continue;
-		}
 		detail_str(r, kvm_backends[i].module, "%s", module_state_names[s]);
 		if (module_active(s)) {
 			detail_list_add(r, "loaded", kvm_backends[i].module);
@@ -212,21 +211,18 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 				backend_state = s;
 			}
 		}
-		free((char *)p);
 	}
 	if (!backend && have_ci && (want = expected_backend(&ci))) {
-		const char *p = NULL;
+		_cleanup_free_ char *p = NULL;
 
 		backend_state = module_state(&env, want, &p);
 		if (p)
 			detail_str(r, "backend_path", "%s", p);
-		free((char *)p);
 	}
 	if (backend)
 		detail_str(r, "backend", "%s", backend);
 	else
 		detail_null(r, "backend");
-	free((char *)kvm_path);
 
 	if (backend) {
 		report_nested(ctx, r, backend);

@@ -23,6 +23,6 @@ struct host_identity {
 	int os_error;		/* 0, or -errno reading/parsing os-release */
 	const char *os_path;	/* the os-release file tried last */
 };
-void host_identify(const struct host *h, struct host_identity *id);
+void host_identify(struct host *h, struct host_identity *id);
 
 #endif
