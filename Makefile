@@ -51,15 +51,15 @@ $(BIN): $(BUILD)/src/main.o $(LIB_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(VMM_LIBS)
 
-$(UNIT_TESTS): $(BUILD)/%: $(BUILD)/tests/%.o $(LIB_OBJS)
+$(UNIT_TESTS): $(BUILD)/%: $(BUILD)/tests/%.o $(BUILD)/tests/harness.o $(LIB_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(VMM_LIBS) -lcmocka
 
-# End-to-end tests find the binary and the fixtures through these.
-$(BUILD)/tests/test_e2e.o: CFLAGS += -DVD_BIN='"$(abspath $(BIN))"' \
-	-DVD_FIXTURES='"$(abspath tests/fixtures)"'
-$(BUILD)/tests/test_parsers.o: CFLAGS += -DVD_FIXTURES='"$(abspath tests/fixtures)"'
-$(BUILD)/test_e2e: | $(BIN)
+# Tests find the binary, the fixtures and the source tree through these; every test binary
+# that runs the doctor needs it built first.
+$(BUILD)/tests/%.o: CFLAGS += -DVD_BIN='"$(abspath $(BIN))"' \
+	-DVD_FIXTURES='"$(abspath tests/fixtures)"' -DVD_SRCDIR='"$(abspath .)"'
+$(UNIT_TESTS): | $(BIN)
 
 deps:
 	./scripts/install-deps.sh
