@@ -22,7 +22,8 @@ struct detail_stage {
 	char note[192];
 };
 
-#define DETAIL_LIST_MAX 16
+/* iommu.groups lists a host's PCI endpoints: 32 covers a workstation, more get a count. */
+#define DETAIL_LIST_MAX 32
 struct detail {
 	char key[40];
 	enum detail_type type;

@@ -4,7 +4,7 @@
 #include "util.h"
 
 extern const struct check check_host_os, check_cpu_virt_extensions, check_kvm_modules,
-	check_kvm_device, check_kvm_api, check_vm_smoke_boot;
+	check_kvm_device, check_kvm_api, check_iommu_groups, check_vm_smoke_boot;
 
 const struct check *const checks[] = {
 	&check_host_os,
@@ -12,6 +12,7 @@ const struct check *const checks[] = {
 	&check_kvm_modules,
 	&check_kvm_device,
 	&check_kvm_api,
+	&check_iommu_groups,
 	&check_vm_smoke_boot,
 };
 const unsigned n_checks = ARRAY_SIZE(checks);

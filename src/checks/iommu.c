@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* iommu.groups: is the IOMMU on, which PCI devices sit in which group, and can any be passed through. */
+#include <errno.h>
+#include <pci/pci.h>
+#include <setjmp.h>
+
+#include "checks/check.h"
+#include "checks/kvm.h"
+#include "util.h"
+
+/* Firmware tables that describe an IOMMU: the hardware is there and switched on in setup. */
+static const struct {
+	const char *path;
+	const char *vendor;	/* what the user calls it in firmware setup */
+	const char *cmdline_on;	/* what turns it on in the kernel, "" if on by default */
+} acpi_tables[] = {
+	{ "/sys/firmware/acpi/tables/DMAR", "Intel VT-d", "intel_iommu=on" },
+	{ "/sys/firmware/acpi/tables/IVRS", "AMD-Vi", "" },
+	{ "/sys/firmware/acpi/tables/IORT", "Arm SMMU", "" },
+};
+
+enum cmdline_effect { CL_ON, CL_OFF, CL_PT, CL_INFO };
+
+/* Kernel parameters that change the IOMMU (Documentation/admin-guide/kernel-parameters.txt).
+ * value NULL matches any value; the first matching row wins. */
+static const struct {
+	const char *key;
+	const char *value;
+	enum cmdline_effect effect;
+	const char *meaning;
+} cmdline_words[] = {
+	{ "intel_iommu", "on", CL_ON, "turns Intel VT-d on" },
+	{ "intel_iommu", "off", CL_OFF, "turns Intel VT-d off" },
+	{ "intel_iommu", NULL, CL_INFO, "Intel VT-d option" },
+	{ "amd_iommu", "off", CL_OFF, "turns AMD-Vi off" },
+	{ "amd_iommu", NULL, CL_INFO, "AMD-Vi option" },
+	{ "iommu", "off", CL_OFF, "turns the IOMMU off" },
+	{ "iommu", "pt", CL_PT, "host devices bypass translation (passthrough mode), guests' devices still isolated" },
+	{ "iommu", NULL, CL_INFO, "IOMMU option" },
+	{ "iommu.passthrough", "1", CL_PT, "host devices bypass translation (passthrough mode)" },
+	{ "iommu.passthrough", NULL, CL_INFO, "IOMMU DMA mode" },
+	{ "iommu.strict", NULL, CL_INFO, "IOTLB invalidation mode" },
+	{ "vfio-pci.ids", NULL, CL_INFO, "devices claimed by vfio-pci at boot" },
+};
+
+/* Device classes worth passing to a guest, and which functions of the same card go along:
+ * a GPU's HDMI audio (and USB-C) functions, a multi-port NIC's other ports. */
+static const struct {
+	uint8_t base_class;
+	const char *kind;
+	uint16_t companions[3];	/* 16-bit classes of functions that travel with it */
+} candidate_classes[] = {
+	{ 0x03, "GPU", { 0x0403, 0x0c03, 0x0c80 } },
+	{ 0x02, "NIC", { 0x0200, 0x0280 } },
+};
+
+/* Members of a group that never stop passthrough: PCI bridges and host bridges stay with the host. */
+static bool is_bridge(uint16_t cls)
+{
+	return cls == 0x0600 || cls == 0x0604;
+}
+
+static const char *const vfio_modules[] = { "vfio", "vfio_pci", "vfio_iommu_type1" };
+
+struct pci_fn {
+	char bdf[16];
+	unsigned dom, bus, dev, func;
+	int group;		/* -1: none */
+	uint16_t cls;
+	bool named;
+	char desc[240];		/* "VGA compatible controller: NVIDIA ... (rev a1)" */
+	char driver[64];
+};
+
+struct scan {
+	struct pci_fn *fn;
+	unsigned n, cap;
+	int *groups;
+	unsigned n_groups, groups_cap;
+	const struct host *h;
+	int err;
+};
+
+static int add_fn(const char *name, void *data)
+{
+	struct scan *s = data;
+	struct pci_fn *f;
+
+	if (s->n == s->cap) {
+		unsigned cap = s->cap ? 2 * s->cap : 32;
+		struct pci_fn *p = reallocarray(s->fn, cap, sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->fn = p;
+		s->cap = cap;
+	}
+	f = &s->fn[s->n];
+	memset(f, 0, sizeof(*f));
+	if (sscanf(name, "%x:%x:%x.%u", &f->dom, &f->bus, &f->dev, &f->func) != 4 ||
+	    f->dom > 0xffff || f->bus > 0xff || f->dev > 0x1f || f->func > 7)
+		return 0;	/* not a device address: ignore it, as the kernel never makes one */
+	sfmt(f->bdf, "%04x:%02x:%02x.%u", f->dom, f->bus, f->dev, f->func);
+	f->group = -1;
+	s->n++;
+	return 0;
+}
+
+static int add_group(const char *name, void *data)
+{
+	struct scan *s = data;
+	char *end;
+	long g = strtol(name, &end, 10);
+
+	if (*end || end == name || g < 0 || g > 1000000)
+		return 0;
+	if (s->n_groups == s->groups_cap) {
+		unsigned cap = s->groups_cap ? 2 * s->groups_cap : 32;
+		int *p = reallocarray(s->groups, cap, sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->groups = p;
+		s->groups_cap = cap;
+	}
+	s->groups[s->n_groups++] = (int)g;
+	return 0;
+}
+
+struct group_member {
+	struct scan *s;
+	int group;
+};
+
+static int mark_member(const char *name, void *data)
+{
+	struct group_member *m = data;
+
+	for (unsigned i = 0; i < m->s->n; i++)
+		if (streq(m->s->fn[i].bdf, name))
+			m->s->fn[i].group = m->group;
+	return 0;
+}
+
+static int cmp_fn(const void *a, const void *b)
+{
+	const struct pci_fn *x = a, *y = b;
+
+	return strcmp(x->bdf, y->bdf);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * libpci reports a fatal problem (a mandatory sysfs file missing) by calling acc->error,
+ * which must not return; its default prints and exits. We jump back out instead.
+ */
+static __thread jmp_buf *pci_escape;
+
+static void __attribute__((noreturn, format(printf, 1, 2))) pci_fatal(char *msg, ...)
+{
+	(void)msg;
+	if (pci_escape)
+		longjmp(*pci_escape, 1);
+	abort();
+}
+
+static void __attribute__((format(printf, 1, 2))) pci_quiet(char *msg, ...)
+{
+	(void)msg;	/* checks never print */
+}
+
+static void pci_cleanupp(struct pci_access **a)
+{
+	if (*a)
+		pci_cleanup(*a);
+}
+
+/* The pci.ids of the machine we judge: the root's own, never ours. */
+static const char *const pci_ids_paths[] = { "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids" };
+
+static int pci_init_guarded(struct pci_access *acc)
+{
+	jmp_buf jb;
+
+	if (setjmp(jb)) {
+		pci_escape = NULL;
+		return -EIO;
+	}
+	pci_escape = &jb;
+	pci_init(acc);
+	pci_escape = NULL;
+	return 0;
+}
+
+/* udev's hwdb, compiled from the same pci.ids: libpci looks names up there when pci.ids has
+ * no answer. Parsing all of pci.ids costs ~5 ms here, an hwdb lookup ~0.06 ms. */
+static const char *const hwdb_paths[] = { "/etc/udev/hwdb.bin", "/usr/lib/udev/hwdb.bin" };
+
+static struct pci_access *pci_open(const struct host *h, struct check_result *r)
+{
+	_cleanup_(pci_cleanupp) struct pci_access *acc = pci_alloc();
+	_cleanup_free_ char *sysfs = host_path(h, "/sys/bus/pci");
+	const char *ids_rel = NULL;
+	bool hwdb = false;
+	char *ids;
+
+	if (!acc || !sysfs)
+		return NULL;
+	acc->error = pci_fatal;
+	acc->warning = pci_quiet;
+	acc->debug = pci_quiet;
+	/* Only the sysfs backend: never let "auto" fall back to raw config-space port I/O. */
+	acc->method = PCI_ACCESS_SYS_BUS_PCI;
+	if (pci_set_param(acc, (char *)"sysfs.path", sysfs) < 0)
+		return NULL;
+	/* Live with an hwdb, libpci answers from it alone: we point pci.ids at nothing so it
+	 * never parses the big file. Offline the hwdb is this machine's, not the root's, so
+	 * names come only from the root's pci.ids. */
+	for (unsigned i = 0; h->live && i < ARRAY_SIZE(hwdb_paths) && !hwdb; i++)
+		hwdb = access(hwdb_paths[i], R_OK) == 0;
+	for (unsigned i = 0; !hwdb && i < ARRAY_SIZE(pci_ids_paths) && !ids_rel; i++)
+		if (host_exists(h, pci_ids_paths[i]))
+			ids_rel = pci_ids_paths[i];
+	/* A path that does not exist makes libpci fall back to hwdb, or to numbers. */
+	ids = hwdb ? strdup("/nonexistent/pci.ids") : host_path(h, ids_rel ? ids_rel : pci_ids_paths[0]);
+	if (ids)
+		pci_set_name_list_path(acc, ids, 1);
+	if (!h->live)
+		acc->id_lookup_mode |= PCI_LOOKUP_NO_HWDB;
+	detail_str(r, "names_from", "%s", hwdb ? "udev hwdb" : ids_rel ? ids_rel : "none (numeric ids)");
+	if (pci_init_guarded(acc) < 0) {
+		acc = NULL;	/* leaked on purpose: libpci's state is unknown after error() */
+		return NULL;
+	}
+	return TAKE_PTR(acc);
+}
+
+/* Name one function through libpci: class, vendor and device from pci.ids, revision from
+ * its config space, the bound driver from sysfs. */
+static int pci_describe(struct pci_access *acc, const struct host *h, struct pci_fn *f)
+{
+	static const char *const mandatory[] = { "vendor", "device", "class" };
+	char cls[96], name[128], path[96];
+	struct pci_dev *volatile d = NULL;
+	jmp_buf jb;
+	const char *drv;
+
+	/* libpci treats these as fatal when missing; look first, inside the root. */
+	for (unsigned i = 0; i < ARRAY_SIZE(mandatory); i++) {
+		sfmt(path, "/sys/bus/pci/devices/%s/%s", f->bdf, mandatory[i]);
+		if (!host_exists(h, path))
+			return -ENOENT;
+	}
+	if (setjmp(jb)) {
+		pci_escape = NULL;
+		return -EIO;	/* d is abandoned: libpci's state is unknown after error() */
+	}
+	pci_escape = &jb;
+	d = pci_get_dev(acc, (int)f->dom, (int)f->bus, (int)f->dev, (int)f->func);
+	pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_DRIVER);
+	f->cls = d->device_class;
+	pci_lookup_name(acc, cls, sizeof(cls), PCI_LOOKUP_CLASS, d->device_class);
+	pci_lookup_name(acc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE,
+			d->vendor_id, d->device_id);
+	if (d->rev_id)
+		sfmt(f->desc, "%s: %s (rev %02x)", cls, name, d->rev_id);
+	else
+		sfmt(f->desc, "%s: %s", cls, name);
+	drv = pci_get_string_property(d, PCI_FILL_DRIVER);
+	if (drv)
+		scopy(f->driver, drv);
+	pci_free_dev(d);
+	pci_escape = NULL;
+	f->named = true;
+	return 0;
+}
+
+static const char *candidate_kind(const struct pci_fn *f, unsigned *row)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(candidate_classes); i++)
+		if (f->cls >> 8 == candidate_classes[i].base_class) {
+			*row = i;
+			return candidate_classes[i].kind;
+		}
+	return NULL;
+}
+
+static bool is_companion(unsigned row, const struct pci_fn *c, const struct pci_fn *o)
+{
+	if (o->dom != c->dom || o->bus != c->bus || o->dev != c->dev)
+		return false;
+	for (unsigned i = 0; i < ARRAY_SIZE(candidate_classes[row].companions); i++)
+		if (candidate_classes[row].companions[i] && o->cls == candidate_classes[row].companions[i])
+			return true;
+	return false;
+}
+
+/* "alone", "with its own function(s) ...", or "shared with ...": what passing it would take. */
+static bool describe_isolation(const struct scan *s, const struct pci_fn *c, unsigned row,
+			       char *buf, size_t size)
+{
+	char own[128] = "", shared[160] = "";
+	size_t lo = 0, ls = 0;
+	unsigned n_shared = 0;
+
+	if (c->group < 0) {
+		snprintf(buf, size, "no IOMMU group");
+		return false;
+	}
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct pci_fn *o = &s->fn[i];
+
+		if (o == c || o->group != c->group || is_bridge(o->cls))
+			continue;
+		if (is_companion(row, c, o)) {
+			if (lo < sizeof(own))
+				lo += snprintf(own + lo, sizeof(own) - lo, "%s%s", lo ? ", " : "", o->bdf);
+		} else {
+			n_shared++;
+			if (ls < sizeof(shared))
+				ls += snprintf(shared + ls, sizeof(shared) - ls, "%s%s", ls ? ", " : "", o->bdf);
+		}
+	}
+	if (n_shared)
+		snprintf(buf, size, "group %d shared with %s: cannot be passed alone (no ACS isolation)",
+			 c->group, shared);
+	else if (own[0])
+		snprintf(buf, size, "group %d with its own function(s) %s: pass them together",
+			 c->group, own);
+	else
+		snprintf(buf, size, "alone in group %d", c->group);
+	return n_shared > 0;
+}
+
+enum vfio_state { VFIO_ABSENT, VFIO_LOADED, VFIO_BUILTIN };
+
+static enum vfio_state module_state(const struct host *h, const char *name)
+{
+	char path[96], state[16];
+
+	sfmt(path, "/sys/module/%s/initstate", name);
+	if (host_read_line(h, path, state, sizeof(state)) == 0)
+		return streq(state, "live") ? VFIO_LOADED : VFIO_ABSENT;
+	sfmt(path, "/sys/module/%s", name);
+	/* Built-in code has a /sys/module directory (for its parameters) but no initstate. */
+	return host_exists(h, path) ? VFIO_BUILTIN : VFIO_ABSENT;
+}
+
+static int list_names(const char *name, void *data)
+{
+	char *buf = data;
+	size_t l = strlen(buf);
+
+	snprintf(buf + l, 256 - l, "%s%s", l ? ", " : "", name);
+	return 0;
+}
+
+/* Kernel option values are comma lists: intel_iommu=on,sm_on. */
+static bool csv_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; *p; ) {
+		const char *end = strchrnul(p, ',');
+
+		if ((size_t)(end - p) == n && strncmp(p, word, n) == 0)
+			return true;
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+static void scan_free(struct scan *s)
+{
+	free(s->fn);
+	free(s->groups);
+}
+
+/* What we know about the IOMMU before the groups: firmware, drivers, command line. */
+struct iommu_facts {
+	const char *vendor;		/* from the ACPI table, NULL if none */
+	const char *cmdline_on;
+	bool cmdline_off, cmdline_pt;
+	char off_word[64];
+	char words[256];		/* IOMMU words of the kernel command line */
+};
+
+static void gather_evidence(struct check_ctx *ctx, struct check_result *r, struct iommu_facts *fx)
+{
+	const struct host *h = ctx->host;
+	_cleanup_free_ char *cmdline = NULL;
+	char units[256] = "", line[320];
+
+	for (unsigned i = 0; i < ARRAY_SIZE(acpi_tables); i++)
+		if (host_exists(h, acpi_tables[i].path)) {
+			if (!fx->vendor) {
+				fx->vendor = acpi_tables[i].vendor;
+				fx->cmdline_on = acpi_tables[i].cmdline_on;
+			}
+			sfmt(line, "ACPI table %s: %s described by firmware", strrchr(acpi_tables[i].path, '/') + 1,
+			     acpi_tables[i].vendor);
+			detail_list_add(r, "evidence", line);
+		}
+	if (host_list_dir(h, "/sys/class/iommu", list_names, units) == 0 && units[0]) {
+		sfmt(line, "/sys/class/iommu: %s (IOMMU units the kernel drives)", units);
+		detail_list_add(r, "evidence", line);
+	}
+	if (host_read(h, "/proc/cmdline", 64 << 10, &cmdline, NULL) == 0) {
+		char *save = NULL;
+
+		for (char *w = strtok_r(cmdline, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+			char *eq = strchr(w, '=');
+			size_t kl = eq ? (size_t)(eq - w) : strlen(w);
+
+			if (streq(w, "--"))
+				break;	/* the rest belongs to init */
+			for (unsigned i = 0; i < ARRAY_SIZE(cmdline_words); i++) {
+				const char *key = cmdline_words[i].key, *val = cmdline_words[i].value;
+
+				if (strlen(key) != kl || strncmp(w, key, kl) != 0)
+					continue;
+				if (val && (!eq || !csv_has(eq + 1, val)))
+					continue;
+				if (cmdline_words[i].effect == CL_OFF) {
+					fx->cmdline_off = true;
+					scopy(fx->off_word, w);
+				}
+				if (cmdline_words[i].effect == CL_PT)
+					fx->cmdline_pt = true;
+				sfmt(line, "kernel command line: %s (%s)", w, cmdline_words[i].meaning);
+				detail_list_add(r, "evidence", line);
+				size_t l = strlen(fx->words);
+				snprintf(fx->words + l, sizeof(fx->words) - l, "%s%s", l ? " " : "", w);
+				break;
+			}
+		}
+	}
+	detail_str(r, "cmdline", "%s", fx->words);
+}
+
+static void advise_disabled(struct check_ctx *ctx, struct check_result *r, const struct iommu_facts *fx)
+{
+	struct cpuinfo ci;
+	bool guest = host_cpuinfo(ctx->host, &ci) == 0 && ci.hypervisor;
+
+	if (fx->cmdline_off)
+		result_advise(r, "The kernel command line turns it off (%s): remove that from "
+			      "GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub, reboot.", fx->off_word);
+	else if (guest && !fx->vendor)
+		result_advise(r, "This host is itself a virtual machine and its hypervisor gives it no "
+			      "virtual IOMMU (QEMU: q35 with -device intel-iommu). Passthrough from here "
+			      "needs that, and a device passed into this VM first. Guests run fine without.");
+	else if (fx->vendor && fx->cmdline_on && fx->cmdline_on[0])
+		result_advise(r, "Firmware has %s on (ACPI table present) but the kernel did not enable it: "
+			      "add %s to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub, reboot.",
+			      fx->vendor, fx->cmdline_on);
+	else if (fx->vendor)
+		result_advise(r, "Firmware describes %s but the kernel made no IOMMU groups: check dmesg for "
+			      "IOMMU errors and that the kernel is built with IOMMU support.", fx->vendor);
+	else
+		result_advise(r, "Turn on VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup; on Intel "
+			      "also add intel_iommu=on to the kernel command line. Only PCI passthrough needs it.");
+}
+
+static void run_iommu(struct check_ctx *ctx, struct check_result *r)
+{
+	const struct host *h = ctx->host;
+	_cleanup_(scan_free) struct scan s = { .h = h };
+	_cleanup_(pci_cleanupp) struct pci_access *acc = NULL;
+	struct iommu_facts fx = { 0 };
+	unsigned n_listed = 0, n_cand = 0, n_shared = 0, n_gpu = 0, n_nic = 0, unnamed = 0;
+	bool vfio_ok;
+	char line[640], iso[256];
+	int err;
+
+	err = host_list_dir(h, "/sys/bus/pci/devices", add_fn, &s);
+	if (err < 0 && err != -ENOENT) {
+		result_set(r, CHECK_SKIP, "cannot list /sys/bus/pci/devices: %s", host_strerror(err));
+		return;
+	}
+	if (s.n == 0) {
+		detail_bool(r, "enabled", false);
+		result_set(r, CHECK_SKIP, "no PCI bus on this machine: nothing to pass through");
+		return;
+	}
+	qsort(s.fn, s.n, sizeof(*s.fn), cmp_fn);
+
+	gather_evidence(ctx, r, &fx);
+	(void)host_list_dir(h, "/sys/kernel/iommu_groups", add_group, &s);
+	qsort(s.groups, s.n_groups, sizeof(int), cmp_int);
+	for (unsigned i = 0; i < s.n_groups; i++) {
+		struct group_member m = { .s = &s, .group = s.groups[i] };
+		char path[96];
+
+		sfmt(path, "/sys/kernel/iommu_groups/%d/devices", s.groups[i]);
+		(void)host_list_dir(h, path, mark_member, &m);
+	}
+	if (s.n_groups) {
+		sfmt(line, "/sys/kernel/iommu_groups: %u groups", s.n_groups);
+		detail_list_add(r, "evidence", line);
+	}
+	detail_bool(r, "enabled", s.n_groups > 0);
+	detail_int(r, "groups", s.n_groups);
+
+	acc = pci_open(h, r);
+	for (unsigned i = 0; i < s.n; i++) {
+		struct pci_fn *f = &s.fn[i];
+
+		if (!acc || pci_describe(acc, h, f) < 0) {
+			unnamed++;
+			sfmt(f->desc, "(unreadable: no vendor/device/class in sysfs)");
+		}
+	}
+
+	/* Bridges are plumbing: list the endpoints, which are what anyone would pass through. */
+	for (unsigned i = 0; i < s.n; i++) {
+		const struct pci_fn *f = &s.fn[i];
+		char grp[24], drv[80] = "";
+
+		if (f->named && is_bridge(f->cls))
+			continue;
+		n_listed++;
+		if (n_listed >= DETAIL_LIST_MAX)
+			continue;
+		if (f->group >= 0)
+			sfmt(grp, "group %d", f->group);
+		else
+			sfmt(grp, "no group");
+		if (f->driver[0])
+			sfmt(drv, " (driver %s)", f->driver);
+		sfmt(line, "%s [%s] %s%s", f->bdf, grp, f->desc, drv);
+		detail_list_add(r, "devices", line);
+	}
+	if (n_listed >= DETAIL_LIST_MAX) {
+		sfmt(line, "... %u more not listed", n_listed - (DETAIL_LIST_MAX - 1));
+		detail_list_add(r, "devices", line);
+	}
+	detail_int(r, "devices_total", n_listed);
+	if (!acc)
+		detail_str(r, "pci_names", "libpci could not be initialised: addresses only");
+
+	for (unsigned i = 0; i < s.n; i++) {
+		const struct pci_fn *f = &s.fn[i];
+		unsigned row;
+		const char *kind = f->named ? candidate_kind(f, &row) : NULL;
+
+		if (!kind)
+			continue;
+		n_cand++;
+		if (streq(kind, "GPU"))
+			n_gpu++;
+		else
+			n_nic++;
+		if (describe_isolation(&s, f, row, iso, sizeof(iso)))
+			n_shared++;
+		sfmt(line, "%s %s %s: %s", f->bdf, kind, strchr(f->desc, ':') ? strchr(f->desc, ':') + 2 : f->desc,
+		     iso);
+		detail_list_add(r, "candidates", line);
+	}
+	if (!n_cand)
+		detail_list_add(r, "candidates", NULL);
+	detail_int(r, "shared_candidates", n_shared);
+
+	for (unsigned i = 0; i < ARRAY_SIZE(vfio_modules); i++) {
+		static const char *const names[] = { "not loaded", "loaded", "built-in" };
+
+		sfmt(line, "%s: %s", vfio_modules[i], names[module_state(h, vfio_modules[i])]);
+		detail_list_add(r, "vfio", line);
+	}
+	vfio_ok = module_state(h, "vfio") != VFIO_ABSENT && module_state(h, "vfio_pci") != VFIO_ABSENT;
+	detail_bool(r, "vfio_loaded", vfio_ok);
+	detail_list_add(r, "vfio_bound", NULL);
+	for (unsigned i = 0; i < s.n; i++)
+		if (streq(s.fn[i].driver, "vfio-pci"))
+			detail_list_add(r, "vfio_bound", s.fn[i].bdf);
+
+	if (s.n_groups == 0) {
+		result_set(r, CHECK_WARN, "IOMMU not enabled%s%s: PCI passthrough unavailable (guests run fine)",
+			   fx.vendor ? "; firmware describes " : "", fx.vendor ? fx.vendor : "");
+		advise_disabled(ctx, r, &fx);
+		result_fix(r, "firmware.enable_iommu");
+		return;
+	}
+	if (n_cand && !vfio_ok) {
+		result_set(r, CHECK_WARN, "IOMMU on (%u groups), %u GPU and %u NIC candidates, but vfio-pci is "
+			   "not loaded", s.n_groups, n_gpu, n_nic);
+		result_advise(r, "Load vfio-pci (modprobe vfio-pci; persist it in /etc/modules-load.d/vfio.conf) "
+			      "before binding a device to it for passthrough.%s",
+			      n_shared ? " Some candidates share their IOMMU group with other devices "
+			      "(see candidates): those can only be passed together with the whole group." : "");
+		result_fix(r, "modules.load_vfio");
+		return;
+	}
+	result_set(r, CHECK_PASS, "IOMMU on (%s%s%u groups), %u GPU and %u NIC candidates%s%s",
+		   fx.vendor ? fx.vendor : "", fx.vendor ? ", " : "", s.n_groups, n_gpu, n_nic,
+		   vfio_ok ? ", vfio-pci loaded" : "", fx.cmdline_pt ? ", iommu=pt" : "");
+	if (n_shared)
+		result_advise(r, "%u candidate(s) share their IOMMU group with other devices: such a device can "
+			      "only be passed through with its whole group (or with a card in an ACS-capable "
+			      "slot); the ACS override patch trades away isolation.", n_shared);
+	if (unnamed)
+		detail_int(r, "unreadable_devices", unnamed);
+}
+
+const struct check check_iommu_groups = {
+	.id = "iommu.groups",
+	.title = "IOMMU, its groups and PCI passthrough candidates",
+	.run = run_iommu,
+	.explain =
+	"Asks whether the IOMMU is on and what could be passed through to a guest.\n"
+	"\n"
+	"Evidence: the ACPI tables that describe an IOMMU (DMAR for Intel VT-d, IVRS for\n"
+	"AMD-Vi, IORT for Arm), the units the kernel drives (/sys/class/iommu), the kernel\n"
+	"command line (intel_iommu=, amd_iommu=, iommu=pt, iommu.passthrough=), and the\n"
+	"verdict itself: the IOMMU is on exactly when /sys/kernel/iommu_groups has groups.\n"
+	"\n"
+	"Every PCI function is named through libpci from the machine's pci.ids (under\n"
+	"--root, the root's /usr/share/misc/pci.ids or /usr/share/hwdata/pci.ids) with its\n"
+	"group and bound driver. GPUs (class 03) and NICs (class 02) are passthrough\n"
+	"candidates. The IOMMU group is the smallest unit that can be given to a guest: a\n"
+	"candidate alone in its group (or with only its own functions, like a GPU's HDMI\n"
+	"audio) can be passed through; one that shares its group with unrelated devices\n"
+	"cannot be passed alone, because the hardware (no ACS) cannot keep them apart.\n"
+	"Bridges in a group do not count: they stay with the host.\n"
+	"\n"
+	"vfio, vfio_pci and vfio_iommu_type1 (loaded or built in, from /sys/module) are what\n"
+	"passthrough uses; devices bound to vfio-pci are listed.\n"
+	"\n"
+	"Verdicts: no PCI bus at all -> skip. IOMMU off -> warning: guests run fine, only\n"
+	"passthrough needs it (fix firmware.enable_iommu: the firmware switch and, on\n"
+	"Intel, intel_iommu=on). IOMMU on with candidates but vfio-pci not loaded ->\n"
+	"warning (fix modules.load_vfio). Otherwise pass.",
+};
