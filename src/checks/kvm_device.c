@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* kvm.device: /dev/kvm exists, is the KVM character device, and this user can open it. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libudev.h>
 #include <sys/sysmacros.h>
 
 #include "checks/accounts.h"
@@ -10,6 +12,206 @@
 
 #define KVM_MAJOR 10
 #define KVM_MINOR 232	/* misc device minor reserved for KVM */
+
+/* udev's rule directories, highest priority first: a file name in an earlier directory hides
+ * the same name in later ones; the survivors are applied in lexical order of their names. */
+static const char *const udev_rules_dirs[] = {
+	"/etc/udev/rules.d", "/run/udev/rules.d", "/usr/local/lib/udev/rules.d",
+	"/usr/lib/udev/rules.d", "/lib/udev/rules.d",
+};
+
+struct rule_file {
+	char name[128];
+	const char *dir;
+};
+
+struct rule_files {
+	struct rule_file f[256];
+	unsigned n;
+	const char *dir;
+};
+
+static int add_rule_file(const char *name, void *data)
+{
+	struct rule_files *rf = data;
+	size_t l = strlen(name);
+
+	if (l < 7 || l >= sizeof(rf->f[0].name) || !streq(name + l - 6, ".rules"))
+		return 0;
+	for (unsigned i = 0; i < rf->n; i++)
+		if (streq(rf->f[i].name, name))
+			return 0;	/* hidden by a higher-priority directory */
+	if (rf->n < ARRAY_SIZE(rf->f)) {
+		scopy(rf->f[rf->n].name, name);
+		rf->f[rf->n++].dir = rf->dir;
+	}
+	return 0;
+}
+
+static int cmp_rule_file(const void *a, const void *b)
+{
+	return strcmp(((const struct rule_file *)a)->name, ((const struct rule_file *)b)->name);
+}
+
+/* The value of an assignment KEY="v" or KEY:="v" (not KEY=="v") in a rule line, or false. */
+static bool rule_value(const char *line, const char *key, bool match, char *out, size_t size)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = strstr(line, key); p; p = strstr(p + 1, key)) {
+		const char *q = p + kl;
+
+		if (p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+			continue;	/* the tail of a longer key */
+		while (*q == ' ')
+			q++;
+		if (match && startswith(q, "=="))
+			q += 2;
+		else if (!match && startswith(q, ":="))
+			q += 2;
+		else if (!match && q[0] == '=' && q[1] != '=')
+			q += 1;
+		else
+			continue;
+		while (*q == ' ')
+			q++;
+		if (*q != '"')
+			continue;
+		const char *end = strchr(q + 1, '"');
+		if (!end)
+			return false;
+		snprintf(out, size, "%.*s", (int)(end - q - 1), q + 1);
+		return true;
+	}
+	return false;
+}
+
+struct kvm_rule {
+	char where[320];	/* "FILE:LINE: text" of the last line that sets GROUP or MODE */
+	char group[64], mode[16];
+	unsigned matches;
+};
+
+/* Every rule line for KERNEL=="kvm", in the order udev applies them; the last assignment wins. */
+static void find_kvm_rules(const struct host *h, struct check_result *r, struct kvm_rule *kr)
+{
+	static struct rule_files rf;	/* 33 KiB: not on the stack */
+
+	rf.n = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(udev_rules_dirs); i++) {
+		rf.dir = udev_rules_dirs[i];
+		(void)host_list_dir(h, udev_rules_dirs[i], add_rule_file, &rf);
+	}
+	qsort(rf.f, rf.n, sizeof(rf.f[0]), cmp_rule_file);
+	for (unsigned i = 0; i < rf.n; i++) {
+		_cleanup_free_ char *text = NULL;
+		char path[300];
+		unsigned lineno = 0;
+
+		sfmt(path, "%s/%s", rf.f[i].dir, rf.f[i].name);
+		if (host_read(h, path, 1 << 20, &text, NULL) < 0)
+			continue;
+		for (char *line = text, *next; line; line = next) {
+			char kernel[32], group[64], mode[16], item[400];
+			bool g, m;
+
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			lineno++;
+			line = strstrip(line);
+			if (line[0] == '#' || !rule_value(line, "KERNEL", true, kernel, sizeof(kernel)) ||
+			    !streq(kernel, "kvm"))
+				continue;
+			kr->matches++;
+			sfmt(item, "%s:%u: %s", path, lineno, line);
+			detail_list_add(r, "udev_rules", item);
+			g = rule_value(line, "GROUP", false, group, sizeof(group));
+			m = rule_value(line, "MODE", false, mode, sizeof(mode));
+			if (g)
+				scopy(kr->group, group);
+			if (m)
+				scopy(kr->mode, mode);
+			if (g || m)
+				scopy(kr->where, item);
+		}
+	}
+	if (!kr->matches)
+		detail_list_add(r, "udev_rules", NULL);
+	if (kr->where[0])
+		detail_str(r, "udev_rule", "%s", kr->where);
+	else
+		detail_null(r, "udev_rule");
+	if (kr->group[0])
+		detail_str(r, "udev_group", "%s", kr->group);
+	else
+		detail_null(r, "udev_group");
+	if (kr->mode[0])
+		detail_str(r, "udev_mode", "%s", kr->mode);
+	else
+		detail_null(r, "udev_mode");
+}
+
+static void udevp(struct udev **u)
+{
+	if (*u)
+		udev_unref(*u);
+}
+
+static void udev_devicep(struct udev_device **d)
+{
+	if (*d)
+		udev_device_unref(*d);
+}
+
+/* Live: what udev itself knows about the node (its database entry, or the kernel's uevent
+ * when udevd never ran): properties and tags. */
+static void udev_facts(struct check_result *r)
+{
+	_cleanup_(udevp) struct udev *u = udev_new();
+	_cleanup_(udev_devicep) struct udev_device *d = NULL;
+	struct udev_list_entry *e;
+	char item[256];
+
+	if (!u)
+		return;
+	d = udev_device_new_from_devnum(u, 'c', makedev(KVM_MAJOR, KVM_MINOR));
+	if (!d) {
+		detail_str(r, "udev_error", "libudev does not know char device %d:%d", KVM_MAJOR, KVM_MINOR);
+		return;
+	}
+	detail_bool(r, "udev_initialized", udev_device_get_is_initialized(d) > 0);
+	detail_list_add(r, "udev_properties", NULL);
+	udev_list_entry_foreach(e, udev_device_get_properties_list_entry(d)) {
+		sfmt(item, "%s=%s", udev_list_entry_get_name(e), udev_list_entry_get_value(e) ?: "");
+		detail_list_add(r, "udev_properties", item);
+	}
+	detail_list_add(r, "udev_tags", NULL);
+	udev_list_entry_foreach(e, udev_device_get_tags_list_entry(d))
+		detail_list_add(r, "udev_tags", udev_list_entry_get_name(e));
+}
+
+/* What udev has to say about a node whose permissions keep users out. */
+static void udev_advice(struct check_result *r, const struct kvm_rule *kr, const struct stat *st,
+			const char *group)
+{
+	char base[sizeof(r->advice)];
+
+	scopy(base, r->advice);
+	unsigned long want = kr->mode[0] ? strtoul(kr->mode, NULL, 8) : 0;
+	bool mode_ok = !kr->mode[0] || want == (st->st_mode & 07777);
+	bool group_ok = !kr->group[0] || (group && streq(kr->group, group));
+
+	if (!kr->where[0])
+		result_advise(r, "%s No udev rule sets /dev/kvm's group or mode (none matches KERNEL==\"kvm\" in "
+			      "/etc, /run, /usr/lib or /lib udev/rules.d): add one, e.g. /etc/udev/rules.d/"
+			      "65-kvm.rules: KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\".", base);
+	else if (!mode_ok || !group_ok)
+		result_advise(r, "%s The udev rule %s sets %s%s%s%s but the node is %04o %s: the rule has not "
+			      "been applied yet; run udevadm trigger --sysname-match=kvm (or reboot).", base,
+			      kr->where, kr->group[0] ? "GROUP=" : "", kr->group, kr->mode[0] ? " MODE=" : "",
+			      kr->mode, st->st_mode & 07777, group ? group : "?");
+}
 
 /* Offline we cannot open(), so apply the permission bits to the user's groups. */
 static bool modeled_access(const struct host *h, const struct stat *st, const char *user,
@@ -27,6 +229,7 @@ static bool modeled_access(const struct host *h, const struct stat *st, const ch
 static void run_device(struct check_ctx *ctx, struct check_result *r)
 {
 	struct group_entry grp = { 0 };
+	struct kvm_rule kr = { 0 };
 	char user[64] = "", owner[64] = "";
 	gid_t primary = (gid_t)-1;
 	bool have_grp, access_ok;
@@ -58,6 +261,9 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 	have_grp = host_group(ctx->host, st.st_gid, &grp) == 0;
 	if (have_grp)
 		detail_str(r, "group", "%s", grp.name);
+	find_kvm_rules(ctx->host, r, &kr);
+	if (ctx->host->live)
+		udev_facts(r);
 
 	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != KVM_MAJOR || minor(st.st_rdev) != KVM_MINOR) {
 		detail_bool(r, "user_access", false);
@@ -107,6 +313,7 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 				   st.st_mode & 07777, owner[0] ? owner : "?", have_grp ? grp.name : "?");
 			result_advise(r, "Give /dev/kvm mode 0660 and group kvm with a udev rule "
 				      "(KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"), then add the user to kvm.");
+			udev_advice(r, &kr, &st, have_grp ? grp.name : NULL);
 			result_fix(r, "udev.kvm_permissions");
 			result_fix(r, "user.add_to_kvm_group");
 		}
@@ -119,6 +326,7 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 			   have_grp ? grp.name : "?");
 		result_advise(r, "Unprivileged users and libvirt's QEMU processes cannot use KVM. "
 			      "Distributions ship a udev rule giving /dev/kvm mode 0660 and group kvm.");
+		udev_advice(r, &kr, &st, have_grp ? grp.name : NULL);
 		result_fix(r, "udev.kvm_permissions");
 		return;
 	}
@@ -142,6 +350,14 @@ const struct check check_kvm_device = {
 	"\n"
 	"A device only root can open (0600 root:root) works for root but not for libvirt,\n"
 	"which runs QEMU as an unprivileged user: that is a warning.\n"
+	"\n"
+	"Who sets the mode: udev, from a rule line matching KERNEL==\"kvm\". The check reads the\n"
+	"rule files as udev does (/etc, /run, /usr/local/lib, /usr/lib, /lib udev/rules.d; a file\n"
+	"name in an earlier directory hides the same name later; files apply in name order; the\n"
+	"last GROUP=/MODE= wins) and reports that line (udev_rule, udev_group, udev_mode). Live,\n"
+	"it also asks libudev for the device's properties and tags. A 0600 node with no rule\n"
+	"means the rule is missing; a rule the node disagrees with means it was not applied\n"
+	"yet (udevadm trigger, or reboot).\n"
 	"\n"
 	"Fix: sudo usermod -aG kvm $USER and log in again; a udev rule\n"
 	"KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\" where the distribution lacks one.",
