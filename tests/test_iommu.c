@@ -207,7 +207,29 @@ static void test_no_pci_bus(void **state)
 	FIXTURE_OR_SKIP(j, "arm64", NULL, &st);
 	assert_string_equal(check_status(j, "iommu.groups"), "skip");
 	assert_non_null(strstr(json_string_value(json_object_get(find_check(j, "iommu.groups"), "summary")),
-			       "no PCI bus"));
+			       "no PCI devices"));
+	json_decref(j);
+}
+
+/* An existing root without an IOMMU: pvm is this build machine (a VM with virtio PCI devices). */
+static void test_vm_without_iommu(void **state)
+{
+	json_t *j;
+	int st;
+
+	(void)state;
+	FIXTURE_OR_SKIP(j, "pvm", NULL, &st);
+	assert_string_equal(check_status(j, "iommu.groups"), "warn");
+	assert_true(json_is_false(detail(j, "iommu.groups", "enabled")));
+	assert_int_equal(json_integer_value(detail(j, "iommu.groups", "groups")), 0);
+	assert_int_equal(json_array_size(detail(j, "iommu.groups", "evidence")), 0);
+	assert_true(has_fix(j, "iommu.groups", "firmware.enable_iommu"));
+	assert_non_null(strstr(advice(j, "iommu.groups"), "itself a virtual machine"));
+	assert_int_equal(json_integer_value(detail(j, "iommu.groups", "devices_total")), 5);
+	assert_true(list_has(detail(j, "iommu.groups", "devices"), "0000:00:03.0 [no group] Ethernet controller: "
+			     "Red Hat, Inc. Virtio 1.0 network device (rev 01) (driver virtio-pci)"));
+	assert_true(list_has(detail(j, "iommu.groups", "candidates"), "0000:00:03.0 NIC Red Hat, Inc. Virtio 1.0 "
+			     "network device (rev 01): no IOMMU group"));
 	json_decref(j);
 }
 
@@ -368,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_no_iommu),
 		cmocka_unit_test(test_no_pci_ids),
 		cmocka_unit_test(test_no_pci_bus),
+		cmocka_unit_test(test_vm_without_iommu),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_udev_rule_offline),
 		cmocka_unit_test(test_udev_rule_missing_or_pending),

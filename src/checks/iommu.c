@@ -395,6 +395,7 @@ static void gather_evidence(struct check_ctx *ctx, struct check_result *r, struc
 	_cleanup_free_ char *cmdline = NULL;
 	char units[256] = "", line[320];
 
+	detail_list_add(r, "evidence", NULL);
 	for (unsigned i = 0; i < ARRAY_SIZE(acpi_tables); i++)
 		if (host_exists(h, acpi_tables[i].path)) {
 			if (!fx->vendor) {
@@ -484,7 +485,7 @@ static void run_iommu(struct check_ctx *ctx, struct check_result *r)
 	}
 	if (s.n == 0) {
 		detail_bool(r, "enabled", false);
-		result_set(r, CHECK_SKIP, "no PCI bus on this machine: nothing to pass through");
+		result_set(r, CHECK_SKIP, "no PCI devices in /sys/bus/pci: nothing to pass through");
 		return;
 	}
 	qsort(s.fn, s.n, sizeof(*s.fn), cmp_fn);
