@@ -492,7 +492,8 @@ static void run_iommu(struct check_ctx *ctx, struct check_result *r)
 
 	gather_evidence(ctx, r, &fx);
 	(void)host_list_dir(h, "/sys/kernel/iommu_groups", add_group, &s);
-	qsort(s.groups, s.n_groups, sizeof(int), cmp_int);
+	if (s.n_groups)
+		qsort(s.groups, s.n_groups, sizeof(int), cmp_int);
 	for (unsigned i = 0; i < s.n_groups; i++) {
 		struct group_member m = { .s = &s, .group = s.groups[i] };
 		char path[96];
