@@ -176,7 +176,8 @@ static void test_rhel(void **state)
 static void test_golden_text(void **state)
 {
 	static const char *const roots[] = { "intel-vmx-kvm-intel", "amd-svm-no-module",
-		"no-extensions", "nested-guest", "pvm", "arm64", "garbled", "rhel9-intel" };
+		"no-extensions", "nested-guest", "pvm", "arm64", "garbled", "rhel9-intel",
+		"iommu-gpu" };
 	bool update = getenv("VD_UPDATE_GOLDEN") != NULL;
 
 	(void)state;

@@ -198,6 +198,28 @@ static void test_no_pci_ids(void **state)
 	remove_tree(dir);
 }
 
+/* A sysfs attribute libpci cannot read is fatal to libpci; it must not end our run. */
+static void test_unreadable_device(void **state)
+{
+	char dir[256];
+	json_t *j;
+
+	(void)state;
+	if (!scratch("iommu-gpu", dir, sizeof(dir)))
+		SKIP_BECAUSE("iommu-gpu needs root to create its device nodes");
+	sh("cd '%s/sys/devices/pci0000:00/0000:00:02.0' && rm class && mkdir class", dir);
+	j = check_root(dir, "iommu.groups");
+	assert_string_equal(check_status(j, "iommu.groups"), "warn");
+	assert_int_equal(json_integer_value(detail(j, "iommu.groups", "unreadable_devices")), 1);
+	assert_true(list_has(detail(j, "iommu.groups", "devices"),
+			     "0000:00:02.0 [group 2] (unreadable: no vendor/device/class in sysfs)"));
+	/* The other functions are still named, through the same libpci handle. */
+	assert_true(list_contains(detail(j, "iommu.groups", "devices"), "[GeForce GTX 1650]"));
+	assert_int_equal(json_array_size(detail(j, "iommu.groups", "candidates")), 3);
+	json_decref(j);
+	remove_tree(dir);
+}
+
 static void test_no_pci_bus(void **state)
 {
 	json_t *j;
@@ -389,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_vfio_bound),
 		cmocka_unit_test(test_no_iommu),
 		cmocka_unit_test(test_no_pci_ids),
+		cmocka_unit_test(test_unreadable_device),
 		cmocka_unit_test(test_no_pci_bus),
 		cmocka_unit_test(test_vm_without_iommu),
 		cmocka_unit_test(test_live),

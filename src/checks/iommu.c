@@ -256,8 +256,12 @@ static int pci_describe(struct pci_access *acc, const struct host *h, struct pci
 			return -ENOENT;
 	}
 	if (setjmp(jb)) {
+		/* libpci's sysfs backend closes its file before reporting, so the device is
+		 * whole enough to free. */
 		pci_escape = NULL;
-		return -EIO;	/* d is abandoned: libpci's state is unknown after error() */
+		if (d)
+			pci_free_dev(d);
+		return -EIO;
 	}
 	pci_escape = &jb;
 	d = pci_get_dev(acc, (int)f->dom, (int)f->bus, (int)f->dev, (int)f->func);
@@ -517,6 +521,8 @@ static void run_iommu(struct check_ctx *ctx, struct check_result *r)
 			sfmt(f->desc, "(unreadable: no vendor/device/class in sysfs)");
 		}
 	}
+	if (unnamed)
+		detail_int(r, "unreadable_devices", unnamed);
 
 	/* Bridges are plumbing: list the endpoints, which are what anyone would pass through. */
 	for (unsigned i = 0; i < s.n; i++) {
@@ -604,8 +610,6 @@ static void run_iommu(struct check_ctx *ctx, struct check_result *r)
 		result_advise(r, "%u candidate(s) share their IOMMU group with other devices: such a device can "
 			      "only be passed through with its whole group (or with a card in an ACS-capable "
 			      "slot); the ACS override patch trades away isolation.", n_shared);
-	if (unnamed)
-		detail_int(r, "unreadable_devices", unnamed);
 }
 
 const struct check check_iommu_groups = {
