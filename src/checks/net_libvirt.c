@@ -119,10 +119,11 @@ int libvirt_network_parse(const char *xml, size_t len, struct libvirt_network *n
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc) {
 		const xmlError *e = xmlGetLastError();
+		char msg[128];
 
-		snprintf(why, why_size, "not well-formed XML (line %d: %s)", e ? e->line : 0,
-			 e && e->message ? e->message : "parse error");
-		strstrip(why);
+		/* libxml2's message ends with a newline and sometimes with its own "line N". */
+		strtcpy(msg, e && e->message ? e->message : "parse error", sizeof(msg));
+		snprintf(why, why_size, "not well-formed XML (line %d: %s)", e ? e->line : 0, strstrip(msg));
 		xmlResetLastError();
 		return -EBADMSG;
 	}
