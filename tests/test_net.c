@@ -204,6 +204,21 @@ static void test_broken_root(void **state)
 	assert_string_equal(check_status(j, "net.ip_forward"), "warn");
 	assert_int_equal(st, 2);
 	json_decref(j);
+
+	/* kmod static-nodes made /dev/net/tun at boot: the module loads on the first open. */
+	{
+		char path[512];
+
+		sfmt(path, "%s/dev/net", dir);
+		assert_int_equal(mkdir(path, 0755), 0);
+		sfmt(path, "%s/dev/net/tun", dir);
+		assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(10, 200)), 0);
+	}
+	j = run_root(dir, NULL);
+	assert_string_equal(check_status(j, "net.tun"), "pass");
+	assert_true(json_is_false(detail(j, "net.tun", "driver_registered")));
+	assert_string_equal(dstr(j, "net.tun", "module"), "available");
+	json_decref(j);
 	remove_tree(dir);
 }
 
@@ -320,6 +335,26 @@ static void test_device_variants(void **state)
 	assert_true(json_is_false(detail(j, "net.bridge_netfilter", "call_iptables")));
 	json_decref(j);
 	remove_tree(dir);
+}
+
+static void test_explain(void **state)
+{
+	static const char *const ids[] = { NET_CHECKS };
+	struct result res = { 0 };
+
+	(void)state;
+	RUN(&res, "list");
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		assert_non_null(strstr(res.out, ids[i]));
+	result_clear(&res);
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+		RUN(&res, "explain", (char *)ids[i]);
+		assert_int_equal(res.status, 0);
+		assert_true(strlen(res.out) > 400);
+		assert_non_null(strstr(res.out, "Why"));
+		assert_non_null(strstr(res.out, "Fix"));
+		result_clear(&res);
+	}
 }
 
 /* --- live: real network namespaces --- */
@@ -652,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_broken_root),
 		cmocka_unit_test(test_default_network_variants),
 		cmocka_unit_test(test_device_variants),
+		cmocka_unit_test(test_explain),
 		cmocka_unit_test_setup_teardown(test_ns_bridge, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_ns_empty, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_ns_active_bridge_missing, ns_setup, ns_teardown),

@@ -79,7 +79,7 @@ const struct check check_net_bridge_netfilter = {
 	"/proc/sys/net/bridge exist; the module's state comes from libkmod) and reads\n"
 	"net.bridge.bridge-nf-call-iptables, -ip6tables and -arptables.\n"
 	"\n"
-	"What it means: normally a Linux bridge switches frames without the host's\n"
+	"Why: normally a Linux bridge switches frames without the host's\n"
 	"firewall seeing them. With br_netfilter and bridge-nf-call-iptables=1, every IPv4\n"
 	"packet crossing a bridge - guest to LAN on br0, guest to guest on virbr0 - also\n"
 	"traverses iptables' FORWARD chain (ip6tables and arptables likewise). Docker and\n"

@@ -50,21 +50,25 @@ static void run_tun(struct check_ctx *ctx, struct check_result *r)
 	module = tun_module(ctx->host, &m);
 	detail_str(r, "module", "%s", module);
 
-	if (ctx->host->live) {
-		/* Opening is harmless; TUNSETIFF would create an interface, so we stop here. */
-		int fd = m.exists ? open(TUN_PATH, O_RDWR | O_CLOEXEC) : -1;
+	/* Opening is harmless once the driver is in; TUNSETIFF would create an interface, so
+	 * we stop at open. Opening a static node (kmod static-nodes) of a driver that is not
+	 * registered would make the kernel load the module: that is a change, so we do not. */
+	if (ctx->host->live && m.exists && m.registered) {
+		int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC);
 
 		opened = fd >= 0;
-		open_err = opened ? 0 : m.exists ? errno : ENOENT;
+		open_err = opened ? 0 : errno;
 		if (fd >= 0)
 			close(fd);
 		detail_bool(r, "open", opened);
 		if (!opened)
 			detail_str(r, "open_error", "%s", strerror(open_err));
-		detail_list_add(r, "tun_devices", NULL);
-		(void)net_list(NET_KIND_TUNTAP, add_tap, r);
 	} else {
 		detail_null(r, "open");
+	}
+	if (ctx->host->live) {
+		detail_list_add(r, "tun_devices", NULL);
+		(void)net_list(NET_KIND_TUNTAP, add_tap, r);
 	}
 
 	if (!m.exists) {
@@ -92,7 +96,23 @@ static void run_tun(struct check_ctx *ctx, struct check_result *r)
 		result_advise(r, "Remove the bogus node and recreate it: mknod -m 0666 /dev/net/tun c 10 200.");
 		return;
 	}
-	if (ctx->host->live && !opened) {
+	if (m.misc_class && !m.registered) {
+		/* A static node: the module loads on the first open, if there is one to load. */
+		if (streq(module, "available")) {
+			result_set(r, CHECK_PASS, "%s 10:200 mode %04o (tun not loaded yet: the kernel "
+				   "loads it on first open)", TUN_PATH, (unsigned)m.mode);
+			return;
+		}
+		if (!streq(module, "loaded") && !streq(module, "built-in")) {
+			result_set(r, CHECK_FAIL, "%s exists but no tun driver is registered (module %s)",
+				   TUN_PATH, module);
+			result_advise(r, "Opening it fails with \"No such device\". Load the driver: "
+				      "modprobe tun (install the kernel's modules package if it is missing).");
+			result_fix(r, "modules.load_tun");
+			return;
+		}
+	}
+	if (ctx->host->live && m.registered && !opened) {
 		if (open_err == ENODEV || open_err == ENXIO) {
 			result_set(r, CHECK_FAIL, "%s exists but has no driver behind it (%s)", TUN_PATH,
 				   strerror(open_err));

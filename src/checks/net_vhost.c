@@ -32,7 +32,8 @@ static void run_vhost(struct check_ctx *ctx, struct check_result *r)
 	detail_str(r, "module", "%s", module);
 	detail_bool(r, "loadable_modules", loadable);
 
-	if (ctx->host->live && m.exists) {
+	/* Only once the driver is registered: opening a static node would load the module. */
+	if (ctx->host->live && m.exists && m.registered) {
 		/* QEMU opens it once per queue; open alone allocates nothing visible. */
 		int fd = open(VHOST_NET_PATH, O_RDWR | O_CLOEXEC);
 
@@ -43,7 +44,7 @@ static void run_vhost(struct check_ctx *ctx, struct check_result *r)
 		detail_bool(r, "open", opened);
 		if (!opened)
 			detail_str(r, "open_error", "%s", strerror(open_err));
-	} else if (!ctx->host->live) {
+	} else {
 		detail_null(r, "open");
 	}
 
@@ -80,7 +81,20 @@ static void run_vhost(struct check_ctx *ctx, struct check_result *r)
 		result_advise(r, "Remove the bogus node and let udev recreate it (modprobe vhost_net).");
 		return;
 	}
-	if (ctx->host->live && !opened) {
+	if (m.misc_class && !m.registered) {
+		if (streq(module, "available")) {
+			result_set(r, CHECK_PASS, "%s 10:238 mode %04o (vhost_net not loaded yet: the "
+				   "kernel loads it on first open)", VHOST_NET_PATH, (unsigned)m.mode);
+			return;
+		}
+		if (!streq(module, "loaded") && !streq(module, "built-in")) {
+			result_set(r, CHECK_WARN, "%s exists but no vhost_net driver is registered "
+				   "(module %s): virtio-net works, slower", VHOST_NET_PATH, module);
+			result_fix(r, "modules.load_vhost_net");
+			return;
+		}
+	}
+	if (ctx->host->live && m.registered && !opened) {
 		if (open_err == ENODEV || open_err == ENXIO) {
 			result_set(r, CHECK_WARN, "%s exists but has no driver behind it (%s)", VHOST_NET_PATH,
 				   strerror(open_err));
