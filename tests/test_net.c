@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sched.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -679,6 +680,170 @@ static void test_ns_inactive(void **state)
 	json_decref(j);
 }
 
+/* --- live: the real libvirt and its real default network --- */
+
+static struct {
+	bool locked, started_daemon, started_network;
+	pid_t daemon_pid;
+	char ip_forward[8];
+} lv;
+
+#define VIRSH(...) CMD("timeout", "20", "virsh", "-q", "-c", "qemu:///system", __VA_ARGS__)
+
+static bool daemon_answers(void)
+{
+	struct result res = { 0 };
+	bool ok;
+
+	run_env(&res, NULL, (char *const[]){ (char *)"timeout", (char *)"10", (char *)"virsh",
+			 (char *)"-q", (char *)"-c", (char *)"qemu:///system", (char *)"version", NULL });
+	ok = res.status == 0;
+	result_clear(&res);
+	return ok;
+}
+
+static void read_small(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, (int)size, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static int libvirt_setup(void **state)
+{
+	(void)state;
+	memset(&lv, 0, sizeof(lv));
+	if (geteuid() != 0 || access("/usr/sbin/libvirtd", X_OK) != 0 || access("/usr/bin/virsh", X_OK) != 0)
+		return 0;	/* the test says SKIP */
+	lock_fd = open(LIBVIRT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
+		return -1;
+	lv.locked = true;
+	/* libvirt sets ip_forward=1 when it starts a NAT network and never resets it. */
+	read_small("/proc/sys/net/ipv4/ip_forward", lv.ip_forward, sizeof(lv.ip_forward));
+	return 0;
+}
+
+static int libvirt_teardown(void **state)
+{
+	(void)state;
+	if (lv.started_network)
+		VIRSH("net-destroy", "default");
+	if (lv.started_daemon && lv.daemon_pid > 0) {
+		kill(lv.daemon_pid, SIGTERM);
+		/* libvirtd -d is reparented away from us: poll /proc, bounded. */
+		for (int i = 0; i < 50 && kill(lv.daemon_pid, 0) == 0; i++) {
+			char st[512], path[64];
+
+			sfmt(path, "/proc/%d/stat", (int)lv.daemon_pid);
+			read_small(path, st, sizeof(st));
+			if (strstr(st, ") Z "))
+				break;	/* exited; its new parent has not reaped it yet */
+			usleep(100 * 1000);
+		}
+	}
+	if (lv.ip_forward[0]) {
+		FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "we");
+
+		if (f) {
+			fprintf(f, "%s\n", lv.ip_forward);
+			fclose(f);
+		}
+	}
+	if (lock_fd >= 0) {
+		close(lock_fd);
+		lock_fd = -1;
+	}
+	memset(&lv, 0, sizeof(lv));
+	return 0;
+}
+
+/*
+ * With the lock held: start libvirtd if it is not running, start the default network if it
+ * is not active, and check that the doctor sees exactly what libvirt made (virbr0, its
+ * address, the dnsmasq in libvirt's pid file); then destroy it again and check that the
+ * doctor sees it inactive and the bridge gone. Everything started here is stopped.
+ */
+static void test_real_libvirt_default_network(void **state)
+{
+	const char *const addr[] = { "192.168.122.1/24" };
+	char pidbuf[32], path[64], comm[32];
+	json_t *j;
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("starting libvirt's default network needs root");
+	if (!lv.locked)
+		SKIP_BECAUSE("libvirt (libvirtd, virsh) is not installed");
+	if (access("/etc/libvirt/qemu/networks/default.xml", F_OK) != 0)
+		SKIP_BECAUSE("this host's libvirt has no default network to start");
+	if (!daemon_answers()) {
+		assert_int_equal(CMD("libvirtd", "-d"), 0);
+		lv.started_daemon = true;
+		for (int i = 0; i < 50 && !daemon_answers(); i++)
+			usleep(100 * 1000);
+		read_small("/run/libvirtd.pid", pidbuf, sizeof(pidbuf));
+		lv.daemon_pid = (pid_t)atoi(pidbuf);
+		assert_true(lv.daemon_pid > 0);
+		assert_true(daemon_answers());
+	}
+	if (access("/run/libvirt/network/default.xml", F_OK) != 0) {
+		assert_int_equal(VIRSH("net-start", "default"), 0);
+		lv.started_network = true;
+	}
+
+	{
+		struct result res = { 0 };
+
+		RUN(&res, "--format", "json", "check", NET_CHECKS);
+		j = parse_json(res.out);
+		assert_non_null(j);
+		result_clear(&res);
+	}
+	assert_true(json_is_true(detail(j, "net.default_network", "active")));
+	assert_true(json_is_true(detail(j, "net.default_network", "bridge_exists")));
+	assert_true(json_is_true(detail(j, "net.default_network", "bridge_is_bridge")));
+	assert_true(json_is_true(detail(j, "net.default_network", "bridge_up")));
+	assert_true(list_is(detail(j, "net.default_network", "bridge_address"), addr, 1));
+	assert_true(list_has(detail(j, "net.default_network", "bridges"), "virbr0"));
+	read_small("/run/libvirt/network/default.pid", pidbuf, sizeof(pidbuf));
+	assert_int_equal(dint(j, "net.default_network", "dnsmasq_pid"), atoi(pidbuf));
+	sfmt(path, "/proc/%s/comm", pidbuf);
+	read_small(path, comm, sizeof(comm));
+	assert_string_equal(comm, "dnsmasq");
+	assert_string_equal(check_status(j, "net.default_network"), "pass");
+	/* libvirt turned forwarding on when it started the NAT network. */
+	assert_string_equal(check_status(j, "net.ip_forward"), "pass");
+	json_decref(j);
+
+	if (!lv.started_network) {
+		printf("  note: the default network was already active; not destroying it\n");
+		return;
+	}
+	assert_int_equal(VIRSH("net-destroy", "default"), 0);
+	lv.started_network = false;
+	{
+		struct result res = { 0 };
+
+		RUN(&res, "--format", "json", "check", NET_CHECKS);
+		j = parse_json(res.out);
+		assert_non_null(j);
+		result_clear(&res);
+	}
+	assert_true(json_is_false(detail(j, "net.default_network", "active")));
+	assert_true(json_is_false(detail(j, "net.default_network", "bridge_exists")));
+	/* The pid file stays behind; its dnsmasq is gone. */
+	assert_true(json_is_null(detail(j, "net.default_network", "dnsmasq_pid")));
+	assert_string_equal(check_status(j, "net.default_network"), "warn");
+	assert_true(has_fix(j, "net.default_network", "libvirt.start_default_network"));
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -694,6 +859,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ns_active_bridge_wrong, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_ns_active_no_dnsmasq, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_ns_inactive, ns_setup, ns_teardown),
+		cmocka_unit_test_setup_teardown(test_real_libvirt_default_network, libvirt_setup,
+						libvirt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
