@@ -546,10 +546,12 @@ static void ns_enter_with_libvirt(const char *def_xml, const char *status_xml)
 		sfmt(cmd, "mkdir -p '%s/%s'", ns_dir, dirs[i]);
 		assert_int_equal(system(cmd), 0);
 	}
-	sfmt(path, "%s/etc/qemu/networks/default.xml", ns_dir);
-	write_file("", path, def_xml);
-	sfmt(nspath, "%s/etc/qemu/networks/autostart/default.xml", ns_dir);
-	assert_int_equal(symlink("/etc/libvirt/qemu/networks/default.xml", nspath), 0);
+	if (def_xml) {
+		sfmt(path, "%s/etc/qemu/networks/default.xml", ns_dir);
+		write_file("", path, def_xml);
+		sfmt(nspath, "%s/etc/qemu/networks/autostart/default.xml", ns_dir);
+		assert_int_equal(symlink("/etc/libvirt/qemu/networks/default.xml", nspath), 0);
+	}
 	if (status_xml) {
 		sfmt(path, "%s/run/default.xml", ns_dir);
 		write_file("", path, status_xml);
@@ -844,6 +846,27 @@ static void test_real_libvirt_default_network(void **state)
 	json_decref(j);
 }
 
+/* libvirt without a default network, but a virbr0 someone made: warn, and say what is there. */
+static void test_ns_undefined_with_bridge(void **state)
+{
+	const char *summary;
+	json_t *j;
+
+	(void)state;
+	LIBVIRT_OR_SKIP();
+	make_bridge("192.168.122.1/24");
+	ns_enter_with_libvirt(NULL, NULL);
+	j = run_here();
+	ns_leave();
+	assert_string_equal(check_status(j, "net.default_network"), "warn");
+	assert_true(json_is_false(detail(j, "net.default_network", "defined")));
+	assert_true(has_fix(j, "net.default_network", "libvirt.define_default_network"));
+	assert_true(json_is_true(detail(j, "net.default_network", "bridge_exists")));
+	summary = json_string_value(json_object_get(find_check(j, "net.default_network"), "summary"));
+	assert_non_null(strstr(summary, "found bridge virbr0, up, 192.168.122.1/24"));
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -859,6 +882,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ns_active_bridge_wrong, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_ns_active_no_dnsmasq, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_ns_inactive, ns_setup, ns_teardown),
+		cmocka_unit_test_setup_teardown(test_ns_undefined_with_bridge, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_real_libvirt_default_network, libvirt_setup,
 						libvirt_teardown),
 	};

@@ -313,8 +313,8 @@ static void run_default(struct check_ctx *ctx, struct check_result *r)
 			   autostart ? ", autostart" : "");
 	else
 		result_set(r, CHECK_PASS, "default network defined and active (%s, %s/%d)%s; bridge not "
-			   "inspected (offline root)", want->bridge, want->address, want->prefix,
-			   autostart ? ", autostart" : "");
+			   "inspected (%s)", want->bridge, want->address, want->prefix,
+			   autostart ? ", autostart" : "", h->live ? "probe failed" : "offline root");
 	if (!autostart)
 		result_advise(r, "It is not autostarted, so after a reboot it stays inactive until "
 			      "someone runs virsh net-start default. Keep it: virsh net-autostart default.");
