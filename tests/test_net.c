@@ -384,6 +384,23 @@ static bool have_ip(void)
 	       access("/usr/bin/ip", X_OK) == 0;
 }
 
+/* The shared libvirt lock, waited for at most 180 s: a suite that holds it longer is stuck,
+ * and we say so rather than hang. */
+static bool lock_libvirt(void)
+{
+	lock_fd = open(LIBVIRT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock_fd < 0)
+		return false;
+	for (int i = 0; i < 1800; i++) {
+		if (flock(lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return true;
+		usleep(100 * 1000);
+	}
+	close(lock_fd);
+	lock_fd = -1;
+	return false;
+}
+
 /* Leave the namespaces ns_enter() put this process in; safe to call when not entered. */
 static void ns_leave(void)
 {
@@ -405,9 +422,10 @@ static int ns_setup(void **state)
 	if (geteuid() != 0 || !have_ip())
 		return 0;	/* each test says SKIP */
 	/* libvirt's state must not change under us; the lock is shared with other suites. */
-	lock_fd = open(LIBVIRT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
+	if (!lock_libvirt()) {
+		printf("  %s stayed locked for 180 s\n", LIBVIRT_LOCK);
 		return -1;
+	}
 	sfmt(ns_name, "vd-net-%d", (int)getpid());
 	sfmt(ns_dir, "/tmp/vd-net-%d", (int)getpid());
 	return CMD("ip", "netns", "add", ns_name) ? -1 : 0;
@@ -722,9 +740,10 @@ static int libvirt_setup(void **state)
 	memset(&lv, 0, sizeof(lv));
 	if (geteuid() != 0 || access("/usr/sbin/libvirtd", X_OK) != 0 || access("/usr/bin/virsh", X_OK) != 0)
 		return 0;	/* the test says SKIP */
-	lock_fd = open(LIBVIRT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
+	if (!lock_libvirt()) {
+		printf("  %s stayed locked for 180 s\n", LIBVIRT_LOCK);
 		return -1;
+	}
 	lv.locked = true;
 	/* libvirt sets ip_forward=1 when it starts a NAT network and never resets it. */
 	read_small("/proc/sys/net/ipv4/ip_forward", lv.ip_forward, sizeof(lv.ip_forward));
