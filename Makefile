@@ -10,7 +10,7 @@ BUILD   ?= build
 
 CC      ?= gcc
 PKG_CONFIG ?= pkg-config
-PKGS    := libkmod libpci libudev libseccomp jansson inih
+PKGS    := libkmod libpci libudev libseccomp jansson inih libxml-2.0
 
 ifeq ($(V),1)
 Q :=

@@ -15,6 +15,8 @@ libudev:libudev-dev:systemd-devel:systemd-libs:libudev-devel:eudev-dev
 libseccomp:libseccomp-dev:libseccomp-devel:libseccomp:libseccomp-devel:libseccomp-dev
 jansson:libjansson-dev:jansson-devel:jansson:libjansson-devel:jansson-dev
 inih:libinih-dev:inih-devel:libinih:libinih-devel:inih-dev
+libxml-2.0:libxml2-dev:libxml2-devel:libxml2:libxml2-devel:libxml2-dev
+ip:iproute2:iproute:iproute2:iproute2:iproute2
 cmocka:libcmocka-dev:libcmocka-devel:cmocka:libcmocka-devel:cmocka-dev
 "
 
@@ -31,7 +33,7 @@ fi
 
 present() {
 	case "$1" in
-	cc|make|pkg-config) command -v "$1" >/dev/null 2>&1 ;;
+	cc|make|pkg-config|ip) command -v "$1" >/dev/null 2>&1 ;;
 	*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1" ;;
 	esac
 }

@@ -36,4 +36,11 @@ int host_cpuinfo(struct host *h, struct cpuinfo *ci);
  * under --root, else the only directory in /lib/modules. */
 int host_kernel_release(const struct host *h, char *buf, size_t size);
 
+/* A kernel module's state as kvm.modules judges it, through libkmod on the root's
+ * /lib/modules: "loaded", "built-in", "available", "missing" or "loading-or-unloading".
+ * loadable_modules: the kernel supports loading modules (/proc/modules). 0 or -errno
+ * (state is then "missing"). */
+int kernel_module_state(const struct host *h, const char *name, const char **state,
+			bool *loadable_modules);
+
 #endif

@@ -150,43 +150,55 @@ static const char *expected_backend(const struct cpuinfo *ci)
 	return NULL;
 }
 
+/* A libkmod context on the root's /lib/modules/<kver> and modprobe.d; -errno on failure. */
+static int modules_env_open(struct modules_env *env, const struct host *h, const char *kver)
+{
+	_cleanup_free_ char *moddir = NULL, *confdir = NULL, *confetc = NULL;
+	char dir[512];
+
+	memset(env, 0, sizeof(*env));
+	env->host = h;
+	sfmt(dir, "/lib/modules/%s", kver);
+	moddir = host_path(h, dir);
+	confetc = host_path(h, "/etc/modprobe.d");
+	confdir = host_path(h, "/lib/modprobe.d");
+	if (!moddir || !confetc || !confdir)
+		return -ENOMEM;
+	{
+		const char *configs[] = { confetc, confdir, NULL };
+
+		env->kmod = kmod_new(moddir, configs);
+	}
+	if (!env->kmod)
+		return -EIO;
+	kmod_set_log_fn(env->kmod, kmod_quiet, NULL);
+	env->have_index = kmod_load_resources(env->kmod) == 0;
+	env->proc_modules = host_exists(h, "/proc/modules");
+	return 0;
+}
+
 static void run_modules(struct check_ctx *ctx, struct check_result *r)
 {
 	_cleanup_(kmod_ctxp) struct kmod_ctx *kmod = NULL;
-	_cleanup_free_ char *moddir = NULL, *confdir = NULL, *confetc = NULL;
-	struct modules_env env = { .host = ctx->host };
+	struct modules_env env;
 	enum module_state kvm_state, backend_state = MOD_MISSING;
 	const char *backend = NULL, *want = NULL;
-	char kver[256], dir[512];
+	char kver[256];
 	struct cpuinfo ci;
 	bool have_ci;
+	int err;
 
 	if (host_kernel_release(ctx->host, kver, sizeof(kver)) < 0) {
 		result_set(r, CHECK_SKIP, "cannot tell the kernel release (no /proc/sys/kernel/osrelease)");
 		return;
 	}
 	detail_str(r, "kernel_release", "%s", kver);
-	sfmt(dir, "/lib/modules/%s", kver);
-	moddir = host_path(ctx->host, dir);
-	confetc = host_path(ctx->host, "/etc/modprobe.d");
-	confdir = host_path(ctx->host, "/lib/modprobe.d");
-	if (!moddir || !confetc || !confdir) {
-		result_set(r, CHECK_SKIP, "out of memory");
+	err = modules_env_open(&env, ctx->host, kver);
+	kmod = env.kmod;
+	if (err < 0) {
+		result_set(r, CHECK_SKIP, "%s", err == -ENOMEM ? "out of memory" : "libkmod could not start");
 		return;
 	}
-	{
-		const char *configs[] = { confetc, confdir, NULL };
-
-		kmod = kmod_new(moddir, configs);
-	}
-	if (!kmod) {
-		result_set(r, CHECK_SKIP, "libkmod could not start");
-		return;
-	}
-	kmod_set_log_fn(kmod, kmod_quiet, NULL);
-	env.kmod = kmod;
-	env.have_index = kmod_load_resources(kmod) == 0;
-	env.proc_modules = host_exists(ctx->host, "/proc/modules");
 	detail_bool(r, "module_index", env.have_index);
 	detail_bool(r, "loadable_modules", env.proc_modules);
 
@@ -295,3 +307,30 @@ const struct check check_kvm_modules = {
 	"\n"
 	"Fix: modprobe kvm_intel (or kvm_amd), and list it in /etc/modules-load.d/kvm.conf.",
 };
+
+int kernel_module_state(const struct host *h, const char *name, const char **state,
+			bool *loadable_modules)
+{
+	_cleanup_(kmod_ctxp) struct kmod_ctx *kmod = NULL;
+	struct modules_env env;
+	char kver[256];
+	int err;
+
+	*state = module_state_names[MOD_MISSING];
+	*loadable_modules = host_exists(h, "/proc/modules");
+	if (host_kernel_release(h, kver, sizeof(kver)) < 0) {
+		enum module_state st;
+
+		/* No module database to ask, but the root's /sys still says loaded or built in. */
+		if (sysfs_state(h, name, &st) < 0)
+			return -ENOENT;
+		*state = module_state_names[st];
+		return 0;
+	}
+	err = modules_env_open(&env, h, kver);
+	kmod = env.kmod;
+	if (err < 0)
+		return err;
+	*state = module_state_names[module_state(&env, name, NULL)];
+	return 0;
+}

@@ -5,6 +5,8 @@
 
 extern const struct check check_host_os, check_cpu_virt_extensions, check_kvm_modules,
 	check_kvm_device, check_kvm_api, check_iommu_groups, check_vm_smoke_boot;
+extern const struct check check_net_default_network, check_net_ip_forward, check_net_tun,
+	check_net_vhost_net, check_net_bridge_netfilter;
 
 const struct check *const checks[] = {
 	&check_host_os,
@@ -12,6 +14,11 @@ const struct check *const checks[] = {
 	&check_kvm_modules,
 	&check_kvm_device,
 	&check_kvm_api,
+	&check_net_default_network,
+	&check_net_ip_forward,
+	&check_net_tun,
+	&check_net_vhost_net,
+	&check_net_bridge_netfilter,
 	&check_iommu_groups,
 	&check_vm_smoke_boot,
 };

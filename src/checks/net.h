@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared by the net.* checks: libvirt network definitions, live links, misc device nodes. */
+#ifndef VD_NET_H
+#define VD_NET_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "host.h"
+
+/* Where the system libvirt (libvirtd or virtnetworkd) keeps networks. */
+#define LIBVIRT_NET_CONFIG_DIR "/etc/libvirt/qemu/networks"
+#define LIBVIRT_NET_STATUS_DIR "/run/libvirt/network"
+#define LIBVIRT_DNSMASQ_DIR "/var/lib/libvirt/dnsmasq"
+
+/* The parts of a <network> definition the doctor judges. Empty strings when absent. */
+struct libvirt_network {
+	char name[64];
+	char bridge[32];	/* <bridge name=...> (IFNAMSIZ is 16; longer is reported as is) */
+	char forward_mode[16];	/* <forward mode=...>; "nat" when <forward/> has no mode,
+				 * "" (isolated) when there is no <forward> */
+	char address[64];	/* first IPv4 <ip address=...> */
+	int prefix;		/* from prefix= or netmask=; -1 when no IPv4 address */
+	char dhcp_start[64], dhcp_end[64];
+};
+
+/*
+ * Parse a network definition (<network>) or libvirt's status file (<networkstatus> holding
+ * a <network>) with libxml2. 0, -ENOENT, or -EBADMSG with a one-line reason in why
+ * (line number and libxml2's message, or what element is missing).
+ */
+int libvirt_network_parse(const char *xml, size_t len, struct libvirt_network *n,
+			  char *why, size_t why_size);
+/* Read and parse path through the host context; errors as host_read() and the above. */
+int libvirt_network_load(const struct host *h, const char *path, struct libvirt_network *n,
+			 char *why, size_t why_size);
+
+/* Dotted netmask to prefix length; -1 when not a contiguous IPv4 mask. */
+int netmask_to_prefix(const char *mask);
+
+/* Live facts about one network interface in this process's network namespace. */
+#define NET_LINK_ADDRS_MAX 8
+struct net_link {
+	bool exists;
+	bool is_bridge;		/* udev DEVTYPE=bridge and sysfs bridge/ attributes */
+	bool admin_up;		/* IFF_UP in flags */
+	bool lower_up;		/* carrier: an empty bridge has none, which is normal */
+	char operstate[16];
+	char devtype[16];	/* udev DEVTYPE, "" for plain Ethernet */
+	unsigned n_addrs;
+	char addrs[NET_LINK_ADDRS_MAX][64];	/* IPv4 "a.b.c.d/len", in kernel order */
+};
+
+/* Probe one interface through libudev (sysfs) and getifaddrs (rtnetlink). 0 or -errno. */
+int net_link_probe(const char *name, struct net_link *l);
+
+/* Names of net devices udev types DEVTYPE=bridge, or that carry tun_flags (tun/tap), in
+ * this namespace; fn is called per name. 0 or -errno. */
+enum net_kind { NET_KIND_BRIDGE, NET_KIND_TUNTAP };
+int net_list(enum net_kind kind, void (*fn)(const char *name, void *data), void *data);
+
+/* A misc character device such as /dev/net/tun or /dev/vhost-net. */
+struct misc_node {
+	bool exists;
+	bool is_char;
+	unsigned major, minor;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	bool misc_class;	/* /sys/class/misc is there to ask (not in every --root tree) */
+	bool registered;	/* the driver registered the misc device (/sys/class/misc/NAME) */
+	char registered_dev[16];	/* its "MAJOR:MINOR" as the kernel says */
+};
+int misc_node_probe(const struct host *h, const char *dev_path, const char *misc_name,
+		    struct misc_node *m);
+struct check_result;
+/* exists, device, mode, uid, gid, driver_registered: the same keys for every node. */
+void misc_node_details(struct check_result *r, const struct misc_node *m);
+/* Is the node the expected character device? */
+bool misc_node_is(const struct misc_node *m, unsigned major, unsigned minor);
+
+#endif
