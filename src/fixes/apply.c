@@ -498,6 +498,7 @@ void plan_verify(struct host *h, struct plan *plan, bool offline)
 	for (unsigned i = 0; i < plan->n; i++) {
 		struct fix_plan *p = &plan->items[i];
 		bool failed = false, pending = false, changed = false, all_human = true, passing = true;
+		bool has_human = false;
 
 		for (unsigned k = 0; k < p->n_steps; k++) {
 			const struct step *s = &p->steps[k];
@@ -506,6 +507,7 @@ void plan_verify(struct host *h, struct plan *plan, bool offline)
 			pending |= s->result == RESULT_NOT_RUN && s->kind != STEP_HUMAN;
 			changed |= s->result == RESULT_DONE;
 			all_human &= s->kind == STEP_HUMAN;
+			has_human |= s->kind == STEP_HUMAN;
 		}
 		p->n_check_status = 0;
 		for (unsigned r = 0; r < REMEDIES_MAX && p->fix->remedies[r]; r++) {
@@ -522,12 +524,12 @@ void plan_verify(struct host *h, struct plan *plan, bool offline)
 			p->state = "failed";
 		else if (all_human)
 			p->state = "manual";
-		else if (pending || (offline && !passing))
-			p->state = "pending";
 		else if (changed && p->fix->after == AFTER_RELOGIN)
 			p->state = "needs-relogin";
 		else if (changed && p->fix->after == AFTER_REBOOT)
 			p->state = "needs-reboot";
+		else if (pending || (offline && (!passing || has_human)))
+			p->state = "pending";	/* the rest happens on the running target */
 		else
 			p->state = passing ? "fixed" : "still-failing";
 	}
