@@ -2,11 +2,14 @@
 /* The fix engine: golden plans per distro, the planner on synthetic results, applying for real
  * on scratch roots (twice: idempotent, journaled), libkmod loads, refusals, a real libvirtd. */
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "checks/kvm.h"
 #include "fixes/fix.h"
 
 static const char *const distros[] = { "debian", "ubuntu", "fedora", "rocky", "arch", "opensuse", "alpine" };
@@ -255,6 +258,134 @@ static void test_apply_root_twice(void **state)
 			assert_null(strstr(de->d_name, ".vd-"));
 		closedir(d);
 	}
+	remove_tree(dir);
+}
+
+/* Run the binary inside the sandbox child, stdout to a file. */
+static int sandbox_run(const char *out, char *const argv[])
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		dup2(fd, 1);
+		unsetenv("SUDO_UID");
+		unsetenv("SUDO_GID");
+		unsetenv("SUDO_USER");
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/*
+ * Live apply for real, host untouched: a private mount namespace with a scratch copy of /etc
+ * bound over /etc and a private network namespace (its own ip_forward). The libkmod path runs
+ * against the real kernel. Applied twice: the second run changes nothing.
+ */
+static void test_apply_live_sandbox(void **state)
+{
+	char dir[] = "/tmp/vd-fix-sandbox.XXXXXX", cmd[512], etc[256], out[2][256], journal[256], path[512];
+	char fwd[256];
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("the sandbox needs root (mount and network namespaces)");
+	assert_non_null(mkdtemp(dir));
+	sfmt(etc, "%s/etc", dir);
+	sfmt(cmd, "cp -a /etc '%s'", etc);
+	assert_int_equal(system(cmd), 0);
+	sfmt(path, "%s/modules-load.d/kvm.conf", etc);
+	unlink(path);
+	sfmt(out[0], "%s/out1.json", dir);
+	sfmt(out[1], "%s/out2.json", dir);
+	sfmt(journal, "%s/journal.jsonl", dir);
+	sfmt(fwd, "%s/ip_forward", dir);
+	assert_int_not_equal(access("/etc/modules-load.d/kvm.conf", F_OK), 0);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *argv[] = { (char *)VD_BIN, (char *)"--format", (char *)"json", (char *)"fix",
+				 (char *)"--apply", (char *)"--yes", (char *)"--journal", journal,
+				 (char *)"--only", (char *)"modules.load_kvm",
+				 (char *)"--only", (char *)"sysctl.enable_ip_forward", NULL };
+		char v[16] = "";
+		FILE *f;
+
+		if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
+			_exit(77);
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount(etc, "/etc", NULL, MS_BIND, NULL) < 0)
+			_exit(78);
+		for (int i = 0; i < 2; i++)
+			sandbox_run(out[i], argv);
+		f = fopen("/proc/sys/net/ipv4/ip_forward", "re");
+		if (f && fgets(v, sizeof(v), f)) {
+			FILE *o = fopen(fwd, "we");
+
+			if (o) {
+				fputs(v, o);
+				fclose(o);
+			}
+		}
+		if (f)
+			fclose(f);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+		remove_tree(dir);
+		SKIP_BECAUSE("unshare(CLONE_NEWNS|CLONE_NEWNET) is not permitted here");
+	}
+	assert_int_equal(WEXITSTATUS(st), 0);
+	for (int round = 0; round < 2; round++) {
+		char *text = slurp(out[round]);
+		json_t *j = parse_json(text), *f;
+		size_t i;
+
+		assert_false(json_is_true(json_object_get(j, "offline_root")));
+		assert_int_equal(json_is_true(json_object_get(j, "mutated")), round == 0);
+		/* kvm and the backend are in this kernel already: libkmod says so. */
+		assert_string_equal(json_string_value(json_object_get(step_of(j, "modules.load_kvm", 0), "result")),
+				    "unchanged");
+		assert_string_equal(json_string_value(json_object_get(step_of(j, "modules.load_kvm", 2), "result")),
+				    round == 0 ? "done" : "unchanged");
+		if (round == 1)
+			assert_string_equal(json_string_value(json_object_get(step_of(j, "sysctl.enable_ip_forward", 1),
+									      "result")), "unchanged");
+		json_array_foreach(json_object_get(j, "fixes"), i, f)
+			assert_string_equal(json_string_value(json_object_get(json_object_get(f, "outcome"), "state")),
+					    "fixed");
+		json_decref(j);
+		free(text);
+	}
+	{
+		char *text = slurp(path), *v = slurp(fwd);
+		char expect[128];
+		struct kvm_backend_facts kb;
+		struct host h;
+
+		assert_int_equal(host_init(&h, NULL), 0);
+		kvm_backend_probe(&h, &kb);
+		host_fini(&h);
+		sfmt(expect, "# Written by virt-doctor (modules.load_kvm): load at every boot.\nkvm\n%s%s",
+		     kb.backend, kb.backend[0] ? "\n" : "");
+		assert_non_null(text);
+		assert_string_equal(text, expect);
+		assert_string_equal(v, "1\n");
+		free(text);
+		free(v);
+	}
+	/* The host's own /etc was never touched. */
+	assert_int_not_equal(access("/etc/modules-load.d/kvm.conf", F_OK), 0);
+	assert_int_not_equal(access("/etc/sysctl.d/60-virt-doctor-ip-forward.conf", F_OK), 0);
 	remove_tree(dir);
 }
 
@@ -814,6 +945,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_plans),
 		cmocka_unit_test(test_apply_root_twice),
+		cmocka_unit_test(test_apply_live_sandbox),
 		cmocka_unit_test(test_refuse_without_root),
 		cmocka_unit_test(test_refuse_without_tty),
 		cmocka_unit_test(test_malformed_data),
