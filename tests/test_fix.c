@@ -215,7 +215,10 @@ static void test_apply_root_twice(void **state)
 			assert_null(strstr(second, "\"result\":\"done\""));
 			assert_non_null(strstr(second, "\"result\":\"unchanged\""));
 		} else {
-			json_t *first = parse_json(strndup(text, (size_t)(strchr(text, '\n') - text)));
+			char *line = strndup(text, (size_t)(strchr(text, '\n') - text));
+			json_t *first = parse_json(line);
+
+			free(line);
 
 			assert_non_null(json_object_get(first, "time"));
 			assert_string_equal(json_string_value(json_object_get(first, "fix")), "modules.load_kvm");
