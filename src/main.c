@@ -633,8 +633,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 	rep.offline = !host.live;
 	code = 0;
 	if (apply && plan.n) {
-		_cleanup_free_ char *jpath = NULL;
-		struct apply_opts ao = { .offline = !host.live };
+		struct apply_opts ao = { .offline = !host.live, .journal = journal };
 
 		if (!yes && !isatty(STDIN_FILENO)) {
 			error("fix --apply: standard input is not a terminal, so I cannot ask; "
@@ -652,8 +651,6 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 				goto out;
 			}
 		}
-		jpath = journal ? strdup(journal) : host_path(&host, "/var/log/virt-doctor/journal.jsonl");
-		ao.journal = jpath;
 		rep.mutated = plan_apply(&host, &plan, &ao);
 		plan_verify(&host, &plan, ao.offline);
 		rep.applied = true;

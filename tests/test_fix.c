@@ -392,6 +392,33 @@ static void test_apply_live_sandbox(void **state)
 	remove_tree(dir);
 }
 
+/* A symlink in an image must not send a write out of the root. */
+static void test_apply_root_symlink_stays_inside(void **state)
+{
+	char dir[256], outside[] = "/tmp/vd-fix-escape.XXXXXX", link[512], file[512];
+	struct result res = { 0 };
+	json_t *j;
+	const char *result;
+
+	(void)state;
+	ROOT_OR_SKIP("fix-debian", dir);
+	assert_non_null(mkdtemp(outside));
+	sfmt(link, "%s/etc/sysctl.d", dir);
+	remove_tree(link);
+	assert_int_equal(symlink(outside, link), 0);
+	RUN(&res, "--root", dir, "--format", "json", "fix", "--apply", "--yes", "--only", "sysctl.enable_ip_forward");
+	j = parse_json(res.out);
+	sfmt(file, "%s/60-virt-doctor-ip-forward.conf", outside);
+	assert_int_not_equal(access(file, F_OK), 0);
+	/* Resolved inside the root: the link's target is DIR/tmp/..., which does not exist. */
+	result = json_string_value(json_object_get(step_of(j, "sysctl.enable_ip_forward", 0), "result"));
+	assert_string_equal(result, "failed");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(outside);
+	remove_tree(dir);
+}
+
 static void test_refuse_without_root(void **state)
 {
 	struct result res = { 0 };
@@ -949,6 +976,7 @@ int main(void)
 		cmocka_unit_test(test_golden_plans),
 		cmocka_unit_test(test_apply_root_twice),
 		cmocka_unit_test(test_apply_live_sandbox),
+		cmocka_unit_test(test_apply_root_symlink_stays_inside),
 		cmocka_unit_test(test_refuse_without_root),
 		cmocka_unit_test(test_refuse_without_tty),
 		cmocka_unit_test(test_malformed_data),

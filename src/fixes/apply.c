@@ -249,59 +249,158 @@ static int mkdir_parents(const char *path, mode_t mode)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const char *content, unsigned mode)
+/* Write base inside the directory dfd: temp file, fsync, rename, fsync of the directory.
+ * 0 written, 1 already so (same content and mode), -errno. */
+static int write_at(int dfd, const char *base, const char *content, unsigned mode)
 {
 	size_t len = strlen(content);
-	char tmp[PATH_MAX];
+	char tmp[NAME_MAX + 1];
 	struct stat st;
-	int fd, r;
+	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		char *old = malloc(len + 2);
 		ssize_t n = old ? read(fd, old, len + 1) : -1;
 		bool same = n == (ssize_t)len && memcmp(old, content, len) == 0 &&
-			    fstat(fd, &st) == 0 && (st.st_mode & 07777) == mode;
+			    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == mode;
 
 		free(old);
 		close(fd);
 		if (same)
 			return 1;
 	}
-	r = mkdir_parents(path, 0755);
-	if (r < 0)
-		return r;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.vd-XXXXXX", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
+	for (unsigned attempt = 0;; attempt++) {
+		if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.vd-%06x", base,
+				     (unsigned)((now_us() ^ ((uint64_t)getpid() << 20)) + attempt) & 0xffffff) >= sizeof(tmp))
+			return -ENAMETOOLONG;
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST || attempt > 100)
+			break;
+	}
 	if (fd < 0)
 		return -errno;
-	r = 0;
 	if (fchmod(fd, mode) < 0 || write(fd, content, len) != (ssize_t)len || fsync(fd) < 0)
 		r = errno ? -errno : -EIO;
 	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
 		r = -errno;
 	if (r < 0) {
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 		return r;
 	}
-	/* The rename is durable once the directory is. */
-	{
-		char dir[PATH_MAX], *slash;
+	fsync(dfd);	/* the rename is durable once the directory is */
+	return 0;
+}
 
-		scopy(dir, path);
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = '\0';
-			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd >= 0) {
-				fsync(fd);
+static void split_path(const char *path, char *dir, size_t size, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	*base = slash ? slash + 1 : path;
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == path)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+int write_file_atomic(const char *path, const char *content, unsigned mode)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	int dfd, r;
+
+	split_path(path, dir, sizeof(dir), &base);
+	r = mkdir_parents(path, 0755);
+	if (r < 0)
+		return r;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	r = write_at(dfd, base, content, mode);
+	close(dfd);
+	return r;
+}
+
+/*
+ * The same, for a path on the host being fixed: under --root every directory is resolved
+ * inside the root (a symlink in an image cannot send the write to the real /etc), and missing
+ * directories are created there.
+ */
+static int host_mkdirs(const struct host *h, char *dir)
+{
+	if (streq(dir, "/"))
+		return 0;
+	for (char *p = dir + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char save = *p;
+			int fd;
+
+			*p = '\0';
+			fd = host_open(h, dir, O_PATH | O_DIRECTORY);
+			if (fd == -ENOENT) {
+				char *slash = strrchr(dir, '/');
+				_cleanup_close_ int pfd = -1;
+
+				*slash = '\0';
+				pfd = host_open(h, slash == dir ? "/" : dir, O_PATH | O_DIRECTORY);
+				*slash = '/';
+				if (pfd < 0)
+					return pfd;
+				if (mkdirat(pfd, slash + 1, 0755) < 0 && errno != EEXIST)
+					return -errno;
+			} else if (fd < 0) {
+				return fd;
+			} else {
 				close(fd);
 			}
+			*p = save;
+			if (!save)
+				return 0;
 		}
 	}
-	return 0;
+}
+
+/*
+ * The same, for a path on the host being fixed: under --root every directory is resolved
+ * inside the root (a symlink in an image cannot send the write to the real /etc), and missing
+ * directories are created there.
+ */
+static int host_write_file(const struct host *h, const char *path, const char *content, unsigned mode)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	_cleanup_close_ int dfd = -1;
+	int r;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	split_path(path, dir, sizeof(dir), &base);
+	r = host_mkdirs(h, dir);
+	if (r < 0)
+		return r;
+	dfd = host_open(h, dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	return write_at(dfd, base, content, mode);
+}
+
+/* The default journal, inside the root when there is one. */
+static FILE *host_journal_open(const struct host *h)
+{
+	char dir[] = "/var/log/virt-doctor";
+	_cleanup_close_ int dfd = -1;
+	int fd;
+
+	if (host_mkdirs(h, dir) < 0)
+		return NULL;
+	dfd = host_open(h, dir, O_PATH | O_DIRECTORY);
+	if (dfd < 0)
+		return NULL;
+	fd = openat(dfd, "journal.jsonl", O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	return fd < 0 ? NULL : fdopen(fd, "a");
 }
 
 static void journal(FILE *j, const struct fix_plan *p, unsigned idx, const struct step *s, bool offline)
@@ -407,9 +506,7 @@ static void run_step(struct host *h, struct step *s, bool offline)
 	}
 	switch (s->kind) {
 	case STEP_WRITE: {
-		_cleanup_free_ char *full = host_path(h, s->path);
-
-		r = full ? write_file_atomic(full, s->content, s->mode) : -ENOMEM;
+		r = host_write_file(h, s->path, s->content, s->mode);
 		s->error = r < 0 ? r : 0;
 		s->result = r == 1 ? RESULT_UNCHANGED : r == 0 ? RESULT_DONE : RESULT_FAILED;
 		if (r < 0)
@@ -456,6 +553,8 @@ bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o)
 	if (o->journal) {
 		mkdir_parents(o->journal, 0750);
 		j = fopen(o->journal, "ae");
+	} else {
+		j = host_journal_open(h);
 	}
 	for (unsigned i = 0; i < plan->n; i++) {
 		struct fix_plan *p = &plan->items[i];

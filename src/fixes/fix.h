@@ -123,7 +123,8 @@ struct step *step_new(struct fix_plan *p, enum step_kind kind, bool needs_root, 
 int argv_from_template(char **argv, unsigned max, const char *tmpl, const char *const *vars);
 
 struct apply_opts {
-	const char *journal;	/* journal file (host path, already joined with --root) */
+	const char *journal;	/* --journal FILE, or NULL: /var/log/virt-doctor/journal.jsonl
+				 * on the host (inside the root under --root) */
 	bool offline;		/* --root: live steps are listed, not run */
 };
 /* Run every step of every plan; fills results and the journal. Returns whether anything
