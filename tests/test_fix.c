@@ -469,6 +469,25 @@ static void write_text(const char *path, const char *text)
 	fclose(f);
 }
 
+static void test_usage_errors(void **state)
+{
+	struct result res = { 0 };
+
+	(void)state;
+	RUN(&res, "fix", "--only", "modules.load_everything");
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "unknown fix id 'modules.load_everything'"));
+	result_clear(&res);
+	RUN(&res, "fix", "now");
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "unexpected argument 'now'"));
+	result_clear(&res);
+	RUN(&res, "fix", "--data-dir", "/nonexistent/vd");
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "/nonexistent/vd"));
+	result_clear(&res);
+}
+
 static void test_malformed_data(void **state)
 {
 	static const struct { const char *text, *error; } cases[] = {
@@ -979,6 +998,7 @@ int main(void)
 		cmocka_unit_test(test_apply_root_symlink_stays_inside),
 		cmocka_unit_test(test_refuse_without_root),
 		cmocka_unit_test(test_refuse_without_tty),
+		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_malformed_data),
 		cmocka_unit_test(test_unknown_distro),
 		cmocka_unit_test(test_distro_select),

@@ -248,8 +248,14 @@ static void plan_packages(const struct plan_ctx *c, struct fix_plan *p, const ch
 static void plan_install_qemu(const struct plan_ctx *c, struct fix_plan *p)
 {
 	static const char *const needs[] = { "qemu_system", "qemu_img", NULL };
+	const char *emulator = dget(c, "paths", "emulator", NULL);
+	char why[256];
 
-	plan_packages(c, p, needs, "QEMU runs the guests; qemu-img creates their disks");
+	if (emulator)
+		sfmt(why, "QEMU (%s) runs the guests; qemu-img creates their disks", emulator);
+	else
+		sfmt(why, "QEMU runs the guests; qemu-img creates their disks");
+	plan_packages(c, p, needs, why);
 }
 
 static void plan_install_libvirt(const struct plan_ctx *c, struct fix_plan *p)
