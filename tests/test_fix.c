@@ -2,6 +2,8 @@
 /* The fix engine: golden plans per distro, the planner on synthetic results, applying for real
  * on scratch roots (twice: idempotent, journaled), libkmod loads, refusals, a real libvirtd. */
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/file.h>
@@ -486,6 +488,68 @@ static void test_usage_errors(void **state)
 	assert_int_equal(res.status, 3);
 	assert_non_null(strstr(res.err, "/nonexistent/vd"));
 	result_clear(&res);
+}
+
+/* Answer the one question on a real terminal (a pty); returns the exit status. */
+static int answer_on_tty(const char *dir, const char *answer, char **transcript)
+{
+	int master, st;
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap);
+	bool answered = false;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		unsetenv("SUDO_UID");
+		unsetenv("SUDO_GID");
+		setenv("NO_COLOR", "1", 1);
+		execl(VD_BIN, VD_BIN, "--root", dir, "fix", "--apply", "--only", "modules.load_kvm", (char *)NULL);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 20000) <= 0)
+			break;
+		n = read(master, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;	/* EIO once the child has gone */
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (!answered && strstr(buf, "[y/N]")) {
+			assert_int_equal(write(master, answer, strlen(answer)), (ssize_t)strlen(answer));
+			answered = true;
+		}
+	}
+	buf[len] = '\0';
+	close(master);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(answered);
+	*transcript = buf;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void test_confirm_on_tty(void **state)
+{
+	char dir[256], path[512];
+	char *out;
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("--apply needs root before it asks");
+	ROOT_OR_SKIP("fix-fedora", dir);
+	sfmt(path, "%s/etc/modules-load.d/kvm.conf", dir);
+	assert_int_equal(answer_on_tty(dir, "n\n", &out), 3);
+	assert_non_null(strstr(out, "not confirmed; nothing was changed"));
+	assert_int_not_equal(access(path, F_OK), 0);
+	free(out);
+	assert_int_equal(answer_on_tty(dir, "y\n", &out), 1);	/* pending: live steps remain */
+	assert_non_null(strstr(out, "-> done"));
+	assert_int_equal(access(path, F_OK), 0);
+	free(out);
+	remove_tree(dir);
 }
 
 static void test_malformed_data(void **state)
@@ -999,6 +1063,7 @@ int main(void)
 		cmocka_unit_test(test_refuse_without_root),
 		cmocka_unit_test(test_refuse_without_tty),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_confirm_on_tty),
 		cmocka_unit_test(test_malformed_data),
 		cmocka_unit_test(test_unknown_distro),
 		cmocka_unit_test(test_distro_select),
