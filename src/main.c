@@ -10,6 +10,7 @@
 
 #include "checks/check.h"
 #include "checks/osrelease.h"
+#include "fixes/fix.h"
 #include "host.h"
 #include "report/report.h"
 #include "util.h"
@@ -47,8 +48,13 @@ static void error(const char *fmt, ...)
 /* Global options: accepted before the verb and after it. */
 enum {
 	OPT_ROOT = 0x100, OPT_FORMAT, OPT_OUTPUT, OPT_COLOR, OPT_VERSION, OPT_NO_BOOT,
-	OPT_VCPUS, OPT_MEMORY, OPT_TIMEOUT, OPT_PAYLOAD,
+	OPT_VCPUS, OPT_MEMORY, OPT_TIMEOUT, OPT_PAYLOAD, OPT_APPLY, OPT_YES, OPT_ONLY, OPT_JOURNAL,
+	OPT_DATA_DIR,
 };
+
+/* The whole command line, for the sudo line `fix --apply` prints when it is not root. */
+static int orig_argc;
+static char **orig_argv;
 
 #define GLOBAL_SHORTOPTS "+hqvo:"
 #define VERB_SHORTOPTS "hqvo:"	/* a verb's options may follow its operands */
@@ -451,6 +457,218 @@ static int do_explain(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* A word as a shell would need it, so the printed sudo line can be pasted. */
+static void print_shell_word(FILE *out, const char *w)
+{
+	bool plain = *w != '\0';
+
+	for (const char *p = w; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *p))
+			plain = false;
+	if (plain) {
+		fputs(w, out);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = w; *p; p++)
+		fputs(*p == '\'' ? "'\\''" : (char[]){ *p, 0 }, out);
+	fputc('\'', out);
+}
+
+static bool confirm(unsigned n_fixes_planned)
+{
+	char answer[16];
+
+	fprintf(stderr, "Apply %u fix(es) as shown above? [y/N] ", n_fixes_planned);
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+/* Render into memory, then stdout or -o FILE (atomically, through the fix engine's writer). */
+static int emit_fix(const struct cli *cli, const struct fix_report *rep)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int r;
+
+	if (!mem)
+		return -ENOMEM;
+	r = cli->format == FORMAT_JSON ? fix_report_json(mem, rep) : fix_report_text(mem, rep);
+	if (fclose(mem) != 0 || r < 0)
+		return r < 0 ? r : -EIO;
+	if (cli->output) {
+		r = write_file_atomic(cli->output, buf, 0644);
+		if (r < 0)
+			error("--output %s: %s", cli->output, strerror(-r));
+		return r < 0 ? r : 0;
+	}
+	fwrite(buf, 1, len, stdout);
+	return fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+static int do_fix(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		GLOBAL_LONGOPTS,
+		{ "apply", no_argument, NULL, OPT_APPLY },
+		{ "yes", no_argument, NULL, OPT_YES },
+		{ "only", required_argument, NULL, OPT_ONLY },
+		{ "journal", required_argument, NULL, OPT_JOURNAL },
+		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *only[32], *journal = NULL, *data_dir = NULL;
+	unsigned n_only = 0;
+	bool apply = false, yes = false;
+	struct distro_set set;
+	struct distro distro;
+	struct fix_facts facts;
+	struct host host;
+	struct run *run;
+	struct plan plan;
+	struct fix_report rep = { 0 };
+	char dir[4096], err[512];
+	int c, code;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, VERB_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_APPLY:
+			apply = true;
+			continue;
+		case OPT_YES:
+			yes = true;
+			continue;
+		case OPT_ONLY:
+			if (!fix_find(optarg)) {
+				error("fix: unknown fix id '%s' (docs/fix.md lists them)", optarg);
+				return EXIT_USAGE;
+			}
+			if (n_only < ARRAY_SIZE(only))
+				only[n_only++] = optarg;
+			continue;
+		case OPT_JOURNAL:
+			journal = optarg;
+			continue;
+		case OPT_DATA_DIR:
+			data_dir = optarg;
+			continue;
+		case '?':
+		case ':':
+			if (optopt)
+				error("fix: unknown option '-%c'", optopt);
+			else
+				error("fix: unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			if (global_option(cli, c, optarg) <= 0) {
+				if (c != '?')
+					error("fix: option not valid here");
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (optind < argc) {
+		error("fix: unexpected argument '%s' (to pick fixes: --only ID)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (apply && geteuid() != 0) {
+		/* Refuse before reading anything: half a plan applied as a user helps nobody. */
+		fprintf(stderr, "%s: fix --apply changes the system and needs root. Run:\n  sudo", program);
+		for (int i = 0; i < orig_argc; i++) {
+			fputc(' ', stderr);
+			print_shell_word(stderr, orig_argv[i]);
+		}
+		fputc('\n', stderr);
+		return EXIT_USAGE;
+	}
+	if (distro_data_dir(data_dir, dir, sizeof(dir)) < 0) {
+		error("fix: no distribution data found (looked in $VIRT_DOCTOR_DATADIR, %s/distros, "
+		      "next to the binary, ./data/distros); use --data-dir DIR", DATADIR);
+		return EXIT_USAGE;
+	}
+	if (distro_set_load(&set, dir, err, sizeof(err)) < 0) {
+		error("%s", err);
+		return EXIT_USAGE;
+	}
+	if (open_host(cli, &host) < 0) {
+		distro_set_free(&set);
+		return EXIT_USAGE;
+	}
+	run = calloc(1, sizeof(*run));
+	if (!run) {
+		distro_set_free(&set);
+		host_fini(&host);
+		return EXIT_USAGE;
+	}
+	{
+		struct host_identity id;
+		struct run_options opt = { .boot = false };	/* a fix needs facts, not a boot */
+		struct check_ctx ctx = { .host = &host, .opt = &opt, .run = run };
+
+		host_identify(&host, &id);
+		distro_select(&set, &id.os, &distro);
+		fix_facts_gather(&host, &distro, &facts);
+		for (unsigned i = 0; i < n_checks && run->n < ARRAY_SIZE(run->result); i++) {
+			if (streq(checks[i]->id, "vm.smoke_boot"))
+				continue;
+			run->check[run->n] = checks[i];
+			run_check(&ctx, checks[i], &run->result[run->n]);
+			run->n++;
+		}
+	}
+	{
+		struct plan_ctx pctx = { .host = &host, .distro = &distro, .facts = &facts };
+
+		plan_build(&pctx, run, only, n_only, &plan);
+	}
+	rep.plan = &plan;
+	rep.distro = &distro;
+	rep.facts = &facts;
+	rep.data_dir = dir;
+	rep.offline = !host.live;
+	code = 0;
+	if (apply && plan.n) {
+		struct apply_opts ao = { .offline = !host.live, .journal = journal };
+
+		if (!yes && !isatty(STDIN_FILENO)) {
+			error("fix --apply: standard input is not a terminal, so I cannot ask; "
+			      "add --yes to apply without asking");
+			code = EXIT_USAGE;
+			goto out;
+		}
+		if (!yes) {
+			struct fix_report preview = rep;
+
+			fix_report_text(stderr, &preview);
+			if (!confirm(plan.n)) {
+				error("fix --apply: not confirmed; nothing was changed");
+				code = EXIT_USAGE;
+				goto out;
+			}
+		}
+		rep.mutated = plan_apply(&host, &plan, &ao);
+		plan_verify(&host, &plan, ao.offline);
+		rep.applied = true;
+	} else if (apply) {
+		rep.applied = true;
+	}
+	rep.exit_code = fix_exit_code(&plan, rep.applied);
+	code = emit_fix(cli, &rep) < 0 ? EXIT_USAGE : rep.exit_code;
+out:
+	plan_free(&plan);
+	distro_free(&distro);
+	distro_set_free(&set);
+	run_free(run);
+	free(run);
+	host_fini(&host);
+	return code;
+}
+
 struct verb {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv);
@@ -463,6 +681,7 @@ static const struct verb verbs[] = {
 	{ .name = "boot", .fn = do_boot, .help = "boot the built-in smoke guest and time each stage" },
 	{ .name = "list", .fn = do_list, .help = "list every check id with its title" },
 	{ .name = "explain", .fn = do_explain, .help = "explain a check: what, why, how to fix" },
+	{ .name = "fix", .fn = do_fix, .help = "plan the fixes for failing checks; --apply carries them out" },
 };
 
 static void usage(FILE *out)
@@ -483,7 +702,8 @@ static void usage(FILE *out)
 		"  -v, --verbose         text: details, advice and fix ids\n"
 		"  --version, -h --help\n"
 		"doctor/check: --no-boot    skip vm.smoke_boot\n"
-		"boot: --vcpus N --memory MiB --timeout SEC --payload FILE\n\n"
+		"boot: --vcpus N --memory MiB --timeout SEC --payload FILE\n"
+		"fix: --apply --yes --only ID... --journal FILE --data-dir DIR\n\n"
 		"Exit status: 0 ready, 1 degraded, 2 not ready, 3 unknown or usage error.\n");
 }
 
@@ -495,6 +715,8 @@ int main(int argc, char **argv)
 	char *default_argv[] = { (char *)"doctor", NULL };
 	int c;
 
+	orig_argc = argc;
+	orig_argv = argv;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
 		int r;

@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The executor: runs a plan's steps (execve with timeouts, atomic writes, libkmod), journals
+ * every action, then re-runs the checks to say what each fix achieved. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libkmod.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "checks/accounts.h"
+#include "fixes/fix.h"
+#include "util.h"
+
+/* Commands run with this PATH and nothing else from our environment but the locale. */
+#define SAFE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define OUTPUT_MAX 65536
+
+static int resolve(const char *name, char *out, size_t size)
+{
+	const char *p = SAFE_PATH;
+
+	if (strchr(name, '/')) {
+		snprintf(out, size, "%s", name);
+		return access(out, X_OK) == 0 ? 0 : -errno;
+	}
+	while (*p) {
+		const char *end = strchrnul(p, ':');
+
+		snprintf(out, size, "%.*s/%s", (int)(end - p), p, name);
+		if (access(out, X_OK) == 0)
+			return 0;
+		p = *end ? end + 1 : end;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Run argv without a shell; its stdout+stderr go to *output (caller frees). Returns the exit
+ * status (0..255), or -errno: -ENOENT not found, -ETIMEDOUT killed after timeout_s.
+ */
+static int run_command(char *const argv[], char *const env_add[], unsigned timeout_s, char **output)
+{
+	char path[PATH_MAX], *env[8];
+	unsigned ne = 0;
+	int pipefd[2], status, r;
+	size_t len = 0;
+	char *buf;
+	uint64_t deadline = now_us() + (uint64_t)timeout_s * 1000000u;
+	pid_t pid;
+	bool timed_out = false;
+
+	*output = NULL;
+	r = resolve(argv[0], path, sizeof(path));
+	if (r < 0)
+		return r;
+	env[ne++] = (char *)"PATH=" SAFE_PATH;
+	env[ne++] = (char *)"LC_ALL=C";
+	for (unsigned i = 0; env_add && env_add[i] && ne + 1 < ARRAY_SIZE(env); i++)
+		env[ne++] = env_add[i];
+	env[ne] = NULL;
+	buf = malloc(OUTPUT_MAX + 1);
+	if (!buf)
+		return -ENOMEM;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		free(buf);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		free(buf);
+		return r;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		setpgid(0, 0);	/* so a timeout kills the whole tree */
+		if (null >= 0)
+			dup2(null, 0);
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		execve(path, argv, env);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(pipefd[1]);
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		int64_t left = (int64_t)(deadline - now_us()) / 1000;
+		ssize_t n;
+
+		if (left <= 0) {
+			timed_out = true;
+			break;
+		}
+		r = poll(&pfd, 1, (int)(left > 1000 ? 1000 : left));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			continue;
+		n = read(pipefd[0], len < OUTPUT_MAX ? buf + len : path,
+			 len < OUTPUT_MAX ? OUTPUT_MAX - len : sizeof(path));
+		if (n <= 0)
+			break;
+		if (len < OUTPUT_MAX)
+			len += (size_t)n;
+	}
+	close(pipefd[0]);
+	if (timed_out)
+		kill(-pid, SIGKILL);
+	/* The pipe closed: the child is exiting. Bound the wait anyway. */
+	for (unsigned i = 0; waitpid(pid, &status, WNOHANG) == 0; i++) {
+		if (i == 200)
+			kill(-pid, SIGKILL);
+		usleep(10000);
+	}
+	buf[len] = '\0';
+	*output = buf;
+	if (timed_out)
+		return -ETIMEDOUT;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) == 127 && len == 0 ? -ENOEXEC : WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* "Active:         yes" -> "Active: yes": virsh pads with spaces. */
+static void fold_spaces(char *s)
+{
+	char *w = s;
+	bool space = false;
+
+	for (char *r = s; *r; r++) {
+		if (*r == ' ' || *r == '\t') {
+			space = true;
+			continue;
+		}
+		if (space && w != s && w[-1] != '\n')
+			*w++ = ' ';
+		space = false;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+static bool guard_satisfied(struct host *h, const struct step *s)
+{
+	_cleanup_free_ char *out = NULL;
+	struct group_entry g;
+	int r;
+
+	switch (s->guard) {
+	case GUARD_NONE:
+		return false;
+	case GUARD_GROUP_EXISTS:
+		return host_group_by_name(h, s->group, &g) == 0;
+	case GUARD_EXIT_ZERO:
+	case GUARD_OUTPUT:
+		r = run_command(s->guard_argv, NULL, 30, &out);
+		if (r != 0)
+			return false;
+		if (s->guard == GUARD_EXIT_ZERO)
+			return true;
+		fold_spaces(out);
+		return out && strstr(out, s->guard_match);
+	}
+	return false;
+}
+
+static void kmod_silent(void *data, int prio, const char *file, int line, const char *fn,
+			const char *fmt, va_list args)
+{
+	(void)data, (void)prio, (void)file, (void)line, (void)fn, (void)fmt, (void)args;
+}
+
+int kmod_load(const char *moddir, const char *const *configs, const char *name, char *msg, size_t size)
+{
+	struct kmod_ctx *ctx = kmod_new(moddir, configs);
+	struct kmod_list *list = NULL;
+	struct kmod_module *mod;
+	int r, state;
+
+	if (!ctx) {
+		snprintf(msg, size, "libkmod could not start");
+		return -ENOMEM;
+	}
+	kmod_set_log_fn(ctx, kmod_silent, NULL);
+	kmod_load_resources(ctx);	/* without an index, lookups below say "not found" */
+	r = kmod_module_new_from_lookup(ctx, name, &list);
+	if (r < 0 || !list) {
+		/* Not in modules.dep; it may still be built in or already loaded. */
+		if (kmod_module_new_from_name(ctx, name, &mod) == 0) {
+			state = kmod_module_get_initstate(mod);
+			kmod_module_unref(mod);
+			if (state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN ||
+			    (state == KMOD_MODULE_COMING && access("/proc/modules", F_OK) < 0)) {
+				snprintf(msg, size, "%s is already in the kernel", name);
+				kmod_unref(ctx);
+				return 1;
+			}
+		}
+		snprintf(msg, size, "module %s not found (not in %s/modules.dep)", name,
+			 moddir ? moddir : "/lib/modules/$(uname -r)");
+		kmod_unref(ctx);
+		return -ENOENT;
+	}
+	mod = kmod_module_get_module(list);
+	kmod_module_unref_list(list);
+	state = kmod_module_get_initstate(mod);
+	if (state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN) {
+		snprintf(msg, size, "%s is already loaded", name);
+		r = 1;
+	} else {
+		/* Dependencies first, softdeps and modprobe.d options applied: what modprobe does. */
+		r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
+		if (r == 0)
+			snprintf(msg, size, "loaded %s", name);
+		else if (r > 0)
+			snprintf(msg, size, "%s is blacklisted in modprobe.d", name), r = -EPERM;
+		else
+			snprintf(msg, size, "loading %s (%s) failed: %s%s", name,
+				 kmod_module_get_path(mod) ? kmod_module_get_path(mod) : "?", strerror(-r),
+				 r == -ENODEV ? " (virtualization disabled in firmware? see dmesg)" : "");
+	}
+	kmod_module_unref(mod);
+	kmod_unref(ctx);
+	return r;
+}
+
+static int mkdir_parents(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	scopy(buf, path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Write base inside the directory dfd: temp file, fsync, rename, fsync of the directory.
+ * 0 written, 1 already so (same content and mode), -errno. */
+static int write_at(int dfd, const char *base, const char *content, unsigned mode)
+{
+	size_t len = strlen(content);
+	char tmp[NAME_MAX + 1];
+	struct stat st;
+	int fd, r = 0;
+
+	fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		char *old = malloc(len + 2);
+		ssize_t n = old ? read(fd, old, len + 1) : -1;
+		bool same = n == (ssize_t)len && memcmp(old, content, len) == 0 &&
+			    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == mode;
+
+		free(old);
+		close(fd);
+		if (same)
+			return 1;
+	}
+	for (unsigned attempt = 0;; attempt++) {
+		if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.vd-%06x", base,
+				     (unsigned)((now_us() ^ ((uint64_t)getpid() << 20)) + attempt) & 0xffffff) >= sizeof(tmp))
+			return -ENAMETOOLONG;
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST || attempt > 100)
+			break;
+	}
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0 || write(fd, content, len) != (ssize_t)len || fsync(fd) < 0)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dfd, tmp, 0);
+		return r;
+	}
+	fsync(dfd);	/* the rename is durable once the directory is */
+	return 0;
+}
+
+static void split_path(const char *path, char *dir, size_t size, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	*base = slash ? slash + 1 : path;
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == path)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+int write_file_atomic(const char *path, const char *content, unsigned mode)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	int dfd, r;
+
+	split_path(path, dir, sizeof(dir), &base);
+	r = mkdir_parents(path, 0755);
+	if (r < 0)
+		return r;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	r = write_at(dfd, base, content, mode);
+	close(dfd);
+	return r;
+}
+
+/*
+ * The same, for a path on the host being fixed: under --root every directory is resolved
+ * inside the root (a symlink in an image cannot send the write to the real /etc), and missing
+ * directories are created there.
+ */
+static int host_mkdirs(const struct host *h, char *dir)
+{
+	if (streq(dir, "/"))
+		return 0;
+	for (char *p = dir + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char save = *p;
+			int fd;
+
+			*p = '\0';
+			fd = host_open(h, dir, O_PATH | O_DIRECTORY);
+			if (fd == -ENOENT) {
+				char *slash = strrchr(dir, '/');
+				_cleanup_close_ int pfd = -1;
+
+				*slash = '\0';
+				pfd = host_open(h, slash == dir ? "/" : dir, O_PATH | O_DIRECTORY);
+				*slash = '/';
+				if (pfd < 0)
+					return pfd;
+				if (mkdirat(pfd, slash + 1, 0755) < 0 && errno != EEXIST)
+					return -errno;
+			} else if (fd < 0) {
+				return fd;
+			} else {
+				close(fd);
+			}
+			*p = save;
+			if (!save)
+				return 0;
+		}
+	}
+}
+
+/*
+ * The same, for a path on the host being fixed: under --root every directory is resolved
+ * inside the root (a symlink in an image cannot send the write to the real /etc), and missing
+ * directories are created there.
+ */
+static int host_write_file(const struct host *h, const char *path, const char *content, unsigned mode)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	_cleanup_close_ int dfd = -1;
+	int r;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	split_path(path, dir, sizeof(dir), &base);
+	r = host_mkdirs(h, dir);
+	if (r < 0)
+		return r;
+	dfd = host_open(h, dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	return write_at(dfd, base, content, mode);
+}
+
+/* The default journal, inside the root when there is one. */
+static FILE *host_journal_open(const struct host *h)
+{
+	char dir[] = "/var/log/virt-doctor";
+	_cleanup_close_ int dfd = -1;
+	int fd;
+
+	if (host_mkdirs(h, dir) < 0)
+		return NULL;
+	dfd = host_open(h, dir, O_PATH | O_DIRECTORY);
+	if (dfd < 0)
+		return NULL;
+	fd = openat(dfd, "journal.jsonl", O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	return fd < 0 ? NULL : fdopen(fd, "a");
+}
+
+static void journal(FILE *j, const struct fix_plan *p, unsigned idx, const struct step *s, bool offline)
+{
+	json_t *o, *argv;
+	char stamp[64];
+	struct timespec ts;
+	struct tm tm;
+
+	if (!j)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03ldZ", ts.tv_nsec / 1000000);
+	o = json_pack("{s:s, s:s, s:i, s:s}", "time", stamp, "fix", p->fix->id, "step", idx + 1,
+		      "kind", step_kind_name(s->kind));
+	switch (s->kind) {
+	case STEP_COMMAND:
+	case STEP_GROUP:
+		argv = json_array();
+		for (unsigned i = 0; s->argv[i]; i++)
+			json_array_append_new(argv, json_string(s->argv[i]));
+		json_object_set_new(o, "argv", argv);
+		break;
+	case STEP_WRITE:
+	case STEP_SYSCTL:
+		json_object_set_new(o, "file", json_string(s->path));
+		break;
+	case STEP_KMOD:
+		json_object_set_new(o, "module", json_string(s->module));
+		break;
+	case STEP_HUMAN:
+		break;
+	}
+	json_object_set_new(o, "result", json_string(step_result_name(s->result)));
+	json_object_set_new(o, "errno", json_integer(s->result == RESULT_FAILED && s->error < 0 ? -s->error : 0));
+	if (s->kind == STEP_COMMAND && s->result != RESULT_NOT_RUN && s->error >= 0)
+		json_object_set_new(o, "exit_status", json_integer(s->error));
+	if (s->note[0])
+		json_object_set_new(o, "note", json_string(s->note));
+	json_object_set_new(o, "offline_root", json_boolean(offline));
+	json_dumpf(o, j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', j);
+	fflush(j);
+	json_decref(o);
+}
+
+static void run_cmd_step(struct host *h, struct step *s)
+{
+	_cleanup_free_ char *out = NULL;
+	int r;
+
+	if (s->kind == STEP_GROUP) {
+		struct group_entry g;
+
+		if (host_group_by_name(h, s->group, &g) == 0 && group_has_member(&g, s->user)) {
+			s->result = RESULT_UNCHANGED;
+			sfmt(s->note, "%s is already in %s", s->user, s->group);
+			return;
+		}
+	} else if (guard_satisfied(h, s)) {
+		s->result = RESULT_UNCHANGED;
+		sfmt(s->note, "already done");
+		return;
+	}
+	r = run_command(s->argv, s->env, s->timeout_s, &out);
+	s->error = r;
+	if (r == 0) {
+		s->result = RESULT_DONE;
+		return;
+	}
+	s->result = RESULT_FAILED;
+	if (r == -ENOENT)
+		sfmt(s->note, "%s: command not found", s->argv[0]);
+	else if (r == -ETIMEDOUT)
+		sfmt(s->note, "killed after %u s", s->timeout_s);
+	else if (r < 0)
+		sfmt(s->note, "%s", strerror(-r));
+	else {
+		char *last = out ? strstrip(out) : NULL;
+		char *nl = last ? strrchr(last, '\n') : NULL;
+
+		sfmt(s->note, "exit status %d%s%s", r, last && *last ? ": " : "",
+		     last ? (nl ? nl + 1 : last) : "");
+	}
+}
+
+static void run_step(struct host *h, struct step *s, bool offline)
+{
+	char msg[256];
+	int r;
+
+	if (s->kind == STEP_HUMAN) {
+		s->result = RESULT_NOT_RUN;
+		sfmt(s->note, "for a person to do");
+		return;
+	}
+	if (offline && s->live) {
+		s->result = RESULT_NOT_RUN;
+		sfmt(s->note, "live action: run it on the target system");
+		return;
+	}
+	switch (s->kind) {
+	case STEP_WRITE: {
+		r = host_write_file(h, s->path, s->content, s->mode);
+		s->error = r < 0 ? r : 0;
+		s->result = r == 1 ? RESULT_UNCHANGED : r == 0 ? RESULT_DONE : RESULT_FAILED;
+		if (r < 0)
+			sfmt(s->note, "%s", strerror(-r));
+		break;
+	}
+	case STEP_SYSCTL: {
+		char now[32];
+		_cleanup_close_ int fd = -1;
+
+		if (host_read_line(h, s->path, now, sizeof(now)) == 0 && streq(now, s->content)) {
+			s->result = RESULT_UNCHANGED;
+			break;
+		}
+		fd = open(s->path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, s->content, strlen(s->content)) < 0) {
+			s->error = -errno;
+			s->result = RESULT_FAILED;
+			sfmt(s->note, "%s", strerror(errno));
+		} else
+			s->result = RESULT_DONE;
+		break;
+	}
+	case STEP_KMOD:
+		r = kmod_load(NULL, NULL, s->module, msg, sizeof(msg));
+		s->error = r < 0 ? r : 0;
+		s->result = r == 1 ? RESULT_UNCHANGED : r == 0 ? RESULT_DONE : RESULT_FAILED;
+		scopy(s->note, msg);
+		break;
+	case STEP_COMMAND:
+	case STEP_GROUP:
+		run_cmd_step(h, s);
+		break;
+	case STEP_HUMAN:
+		break;
+	}
+}
+
+bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o)
+{
+	_cleanup_fclose_ FILE *j = NULL;
+	bool mutated = false;
+
+	if (o->journal) {
+		mkdir_parents(o->journal, 0750);
+		j = fopen(o->journal, "ae");
+	} else {
+		j = host_journal_open(h);
+	}
+	for (unsigned i = 0; i < plan->n; i++) {
+		struct fix_plan *p = &plan->items[i];
+		bool failed = false;
+
+		for (unsigned k = 0; k < p->n_steps; k++) {
+			struct step *s = &p->steps[k];
+
+			if (failed && s->kind != STEP_HUMAN) {
+				/* Later steps assume the earlier ones worked. */
+				s->result = RESULT_NOT_RUN;
+				sfmt(s->note, "an earlier step failed");
+			} else {
+				run_step(h, s, o->offline);
+			}
+			failed |= s->result == RESULT_FAILED;
+			mutated |= s->result == RESULT_DONE;
+			if (s->kind != STEP_HUMAN)
+				journal(j, p, k, s, o->offline);
+		}
+	}
+	return mutated;
+}
+
+void plan_verify(struct host *h, struct plan *plan, bool offline)
+{
+	struct run_options opt = { .boot = false };
+	struct run *run = calloc(1, sizeof(*run));
+	struct check_ctx ctx = { .host = h, .opt = &opt, .run = run };
+
+	if (!run)
+		return;
+	for (unsigned i = 0; i < n_checks && run->n < ARRAY_SIZE(run->result); i++) {
+		if (streq(checks[i]->id, "vm.smoke_boot"))
+			continue;
+		run->check[run->n] = checks[i];
+		run_check(&ctx, checks[i], &run->result[run->n]);
+		run->n++;
+	}
+	for (unsigned i = 0; i < plan->n; i++) {
+		struct fix_plan *p = &plan->items[i];
+		bool failed = false, pending = false, changed = false, all_human = true, passing = true;
+		bool has_human = false;
+
+		for (unsigned k = 0; k < p->n_steps; k++) {
+			const struct step *s = &p->steps[k];
+
+			failed |= s->result == RESULT_FAILED;
+			pending |= s->result == RESULT_NOT_RUN && s->kind != STEP_HUMAN;
+			changed |= s->result == RESULT_DONE;
+			all_human &= s->kind == STEP_HUMAN;
+			has_human |= s->kind == STEP_HUMAN;
+		}
+		p->n_check_status = 0;
+		for (unsigned r = 0; r < REMEDIES_MAX && p->fix->remedies[r]; r++) {
+			const struct check_result *cr = run_result(run, p->fix->remedies[r]);
+
+			if (!cr || p->n_check_status >= ARRAY_SIZE(p->check_status))
+				continue;
+			scopy(p->check_status[p->n_check_status][0], p->fix->remedies[r]);
+			scopy(p->check_status[p->n_check_status][1], check_status_name(cr->status));
+			p->n_check_status++;
+			passing &= cr->status == CHECK_PASS || cr->status == CHECK_SKIP;
+		}
+		if (failed)
+			p->state = "failed";
+		else if (all_human)
+			p->state = "manual";
+		else if (changed && p->fix->after == AFTER_RELOGIN)
+			p->state = "needs-relogin";
+		else if (changed && p->fix->after == AFTER_REBOOT)
+			p->state = "needs-reboot";
+		else if (pending || (offline && (!passing || has_human)))
+			p->state = "pending";	/* the rest happens on the running target */
+		else
+			p->state = passing ? "fixed" : "still-failing";
+	}
+	run_free(run);
+	free(run);
+}
+
+int fix_exit_code(const struct plan *plan, bool applied)
+{
+	int code = 0;
+
+	if (!applied)
+		return plan->n ? 1 : 0;
+	for (unsigned i = 0; i < plan->n; i++) {
+		const char *st = plan->items[i].state;
+
+		if (!st)
+			continue;
+		if (streq(st, "failed") || streq(st, "still-failing"))
+			return 2;
+		if (!streq(st, "fixed"))
+			code = 1;
+	}
+	return code;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The fix engine's types: fixes, the typed steps of a plan, and what applying them did. */
+#ifndef VD_FIXES_FIX_H
+#define VD_FIXES_FIX_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "checks/check.h"
+#include "checks/osrelease.h"
+#include "fixes/distro.h"
+#include "host.h"
+
+enum step_kind {
+	STEP_COMMAND,	/* run argv (execve, no shell, with a timeout) */
+	STEP_WRITE,	/* write a file atomically: path, content, mode */
+	STEP_KMOD,	/* load a kernel module through libkmod */
+	STEP_GROUP,	/* add a user to a group (argv from the distro data) */
+	STEP_SYSCTL,	/* write a value to /proc/sys now (live) */
+	STEP_HUMAN,	/* something only a person can do: text */
+};
+const char *step_kind_name(enum step_kind k);
+
+/* When a command step is already done: nothing to run (applying twice changes nothing). */
+enum guard_kind {
+	GUARD_NONE,
+	GUARD_EXIT_ZERO,	/* guard argv exits 0 */
+	GUARD_OUTPUT,		/* guard argv exits 0 and its output has `match` (spaces folded) */
+	GUARD_GROUP_EXISTS,	/* the group in `group` exists in /etc/group */
+};
+
+enum step_result { RESULT_PLANNED, RESULT_DONE, RESULT_UNCHANGED, RESULT_FAILED, RESULT_NOT_RUN };
+const char *step_result_name(enum step_result r);
+
+#define STEP_ARGV_MAX 24
+struct step {
+	enum step_kind kind;
+	char why[256];
+	bool needs_root;
+	bool live;		/* acts on the running system (not a file in the tree) */
+	char *argv[STEP_ARGV_MAX];	/* COMMAND, GROUP: owned strings, NULL-terminated */
+	char *env[4];		/* COMMAND: extra KEY=VALUE entries */
+	unsigned timeout_s;
+	char path[256];		/* WRITE: host path; SYSCTL: /proc/sys path */
+	char *content;		/* WRITE, SYSCTL value, HUMAN text */
+	unsigned mode;		/* WRITE */
+	char module[64];	/* KMOD */
+	char user[64], group[64];	/* GROUP */
+	enum guard_kind guard;
+	char *guard_argv[STEP_ARGV_MAX];
+	char guard_match[64];
+	/* Filled by apply. */
+	enum step_result result;
+	int error;		/* errno, or the exit status of a command */
+	char note[256];
+};
+
+/* Facts about the host the plans depend on, gathered once. */
+struct fix_facts {
+	struct host_identity ident;
+	char user[64];		/* whose access we fix: SUDO_USER, else the judged uid's name */
+	const char *user_source;	/* "SUDO_USER", "uid N", or NULL when none */
+	char vendor_module[32];	/* kvm_intel / kvm_amd / ..., "" when unknown */
+	char cpu_vendor[32];	/* Intel / AMD / ... for firmware menus */
+	bool kvm_udev_rule;	/* a rules file in the system dirs already sets /dev/kvm's group */
+	char kvm_udev_rule_file[128];
+	int running_guests;	/* qemu/VMM processes, -1 unknown (offline root) */
+	int kvm_refcnt;		/* /sys/module/kvm/refcnt, -1 unknown */
+};
+
+struct plan_ctx {
+	struct host *host;
+	const struct distro *distro;
+	const struct fix_facts *facts;
+};
+
+struct fix;
+#define PLAN_STEPS_MAX 16
+struct fix_plan {
+	const struct fix *fix;
+	char suggested_by[8][32];	/* failing checks that asked for it */
+	unsigned n_suggested;
+	bool forced;		/* asked for with --only, no failing check suggested it */
+	struct step steps[PLAN_STEPS_MAX];
+	unsigned n_steps;
+	/* After apply. */
+	const char *state;	/* fixed, still-failing, needs-reboot, needs-relogin, manual, pending, failed */
+	char check_status[8][2][32];	/* remedied check id, its status after */
+	unsigned n_check_status;
+};
+
+#define REMEDIES_MAX 4
+struct fix {
+	const char *id;
+	const char *remedies[REMEDIES_MAX];	/* check ids, NULL-terminated */
+	const char *help;
+	void (*plan)(const struct plan_ctx *ctx, struct fix_plan *p);
+	enum { AFTER_NONE, AFTER_RELOGIN, AFTER_REBOOT } after;	/* what a change still needs */
+};
+
+extern const struct fix fixes[];
+extern const unsigned n_fixes;
+const struct fix *fix_find(const char *id);
+
+struct plan {
+	struct fix_plan *items;
+	unsigned n;
+};
+
+void fix_facts_gather(struct host *h, const struct distro *d, struct fix_facts *f);
+/* Plans for the fixes the run's failing/warning checks suggest (only: those ids, forced). */
+int plan_build(const struct plan_ctx *ctx, const struct run *run, const char *const *only,
+	       unsigned n_only, struct plan *plan);
+/* One fix's plan on its own (unit tests). */
+void plan_one(const struct plan_ctx *ctx, const struct fix *fix, struct fix_plan *p);
+void plan_free(struct plan *plan);
+
+/* Step builders used by the plans (exposed for tests). */
+struct step *step_new(struct fix_plan *p, enum step_kind kind, bool needs_root, const char *why, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Split a distro-data command template into argv, substituting {unit} {user} {group} {kver}. */
+int argv_from_template(char **argv, unsigned max, const char *tmpl, const char *const *vars);
+
+struct apply_opts {
+	const char *journal;	/* --journal FILE, or NULL: /var/log/virt-doctor/journal.jsonl
+				 * on the host (inside the root under --root) */
+	bool offline;		/* --root: live steps are listed, not run */
+};
+/* Run every step of every plan; fills results and the journal. Returns whether anything
+ * changed (mutated). */
+bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o);
+
+/* Load one module through libkmod with the given module dir and config dirs (NULL for the
+ * running kernel's). 0, 1 when it was already loaded, or -errno with msg filled. */
+int kmod_load(const char *moddir, const char *const *configs, const char *name, char *msg, size_t size);
+
+/* Atomic, idempotent write of a file: 0 written, 1 unchanged, -errno. */
+int write_file_atomic(const char *path, const char *content, unsigned mode);
+
+/* Re-run the checks and set each plan's state. */
+void plan_verify(struct host *h, struct plan *plan, bool offline);
+
+/* Output. */
+struct fix_report {
+	const struct plan *plan;
+	const struct distro *distro;
+	const struct fix_facts *facts;
+	const char *data_dir;
+	bool applied, mutated, offline;
+	int exit_code;
+};
+int fix_report_text(FILE *out, const struct fix_report *r);
+int fix_report_json(FILE *out, const struct fix_report *r);
+/* The exit code: plan only -> 0 nothing to do, 1 something to do; applied -> 0 all fixed,
+ * 1 something still needs a person (reboot, re-login, manual, pending live), 2 failed. */
+int fix_exit_code(const struct plan *plan, bool applied);
+
+#endif
