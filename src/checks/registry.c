@@ -5,6 +5,7 @@
 
 extern const struct check check_host_os, check_cpu_virt_extensions, check_kvm_modules,
 	check_kvm_device, check_kvm_api, check_vm_smoke_boot;
+extern const struct check check_libvirt_daemon;
 
 const struct check *const checks[] = {
 	&check_host_os,
@@ -12,6 +13,7 @@ const struct check *const checks[] = {
 	&check_kvm_modules,
 	&check_kvm_device,
 	&check_kvm_api,
+	&check_libvirt_daemon,
 	&check_vm_smoke_boot,
 };
 const unsigned n_checks = ARRAY_SIZE(checks);
