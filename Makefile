@@ -51,7 +51,10 @@ $(BIN): $(BUILD)/src/main.o $(LIB_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(VMM_LIBS)
 
-$(UNIT_TESTS): $(BUILD)/%: $(BUILD)/tests/%.o $(BUILD)/tests/harness.o $(LIB_OBJS)
+# Shared test helpers: every tests/*.c that is not itself a test binary (harness, libvirt_harness).
+TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out tests/test_%.c,$(wildcard tests/*.c)))
+
+$(UNIT_TESTS): $(BUILD)/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(LIB_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(VMM_LIBS) -lcmocka
 
