@@ -288,7 +288,7 @@ static void test_wedged_socket_timeout(void **state)
 	assert_true(json_is_null(detail(j, ID, "hypervisor")));
 	assert_true(has_fix(j, ID, "services.enable_libvirtd"));
 	/* It waited for the bound, and not much longer. */
-	assert_true(duration_us(j) >= 3000000);
+	assert_true(duration_us(j) >= 2900000);	/* the start hook may begin it earlier */
 	assert_true(duration_us(j) < 3500000);
 	assert_true(wall < 5000000);
 	assert_int_equal(res.status, 2);

@@ -270,3 +270,18 @@ int libvirt_ask_finish(struct libvirt_call *call, unsigned timeout_ms, struct li
 	}
 	return 0;
 }
+
+void libvirt_ask_cancel(struct libvirt_call *call)
+{
+	int st;
+
+	if (call->pid < 0)
+		return;
+	kill(call->pid, SIGKILL);
+	while (waitpid(call->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (call->fd >= 0)
+		close(call->fd);
+	call->pid = -1;
+	call->fd = -1;
+}

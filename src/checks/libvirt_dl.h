@@ -49,6 +49,9 @@ int libvirt_ask_start(const char *uri, struct libvirt_call *call);
  */
 int libvirt_ask_finish(struct libvirt_call *call, unsigned timeout_ms, struct libvirt_answer *a);
 
+/* Abandon a started call: kill and reap the child. */
+void libvirt_ask_cancel(struct libvirt_call *call);
+
 /* "7.2.0" from libvirt's packed version number. */
 void libvirt_version_str(unsigned long v, char *buf, size_t size);
 
