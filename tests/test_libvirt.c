@@ -337,6 +337,43 @@ static void test_stale_and_bogus_socket(void **state)
 	remove_tree(dir);
 }
 
+/* A socket this user may not connect to: a fail about access, with the group fix. */
+static void test_socket_permission_denied(void **state)
+{
+	char dir[] = "/tmp/vd-lvsock.XXXXXX", path[128], env_sock[200];
+	char *env[] = { env_sock, NULL };
+	struct result res = { 0 };
+	json_t *j;
+	int fd;
+
+	(void)state;
+	if (!libvirtd_installed())
+		SKIP_BECAUSE("libvirtd (libvirt-daemon-system) and virsh are not installed here");
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) < 0)
+		SKIP_BECAUSE("needs root and setpriv to run as nobody");
+	fd = fake_socket(dir, path, sizeof(path), true);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(chmod(path, 0700), 0);
+	sfmt(env_sock, SOCK_ENV "=%s", path);
+	run_env(&res, env, (char *const[]){ (char *)"/usr/bin/setpriv", (char *)"--reuid=nobody",
+		(char *)"--regid=nogroup", (char *)"--clear-groups", (char *)VD_BIN, (char *)"--format",
+		(char *)"json", (char *)"check", (char *)ID, NULL });
+	j = parse_json(res.out);
+	assert_string_equal(check_status(j, ID), "fail");
+	assert_string_equal(dstr(j, "user"), "nobody");
+	assert_string_equal(dstr(j, "socket_error"), strerror(EACCES));
+	assert_string_equal(dstr(j, "socket_mode"), "0700");
+	assert_true(json_is_false(detail(j, ID, "socket_accepts")));
+	assert_true(json_is_false(detail(j, ID, "user_access")));
+	assert_non_null(strstr(field(j, "summary"), "nobody may not connect"));
+	assert_true(has_fix(j, ID, "user.add_to_libvirt_group"));
+	assert_false(has_fix(j, ID, "services.enable_libvirtd"));
+	json_decref(j);
+	result_clear(&res);
+	close(fd);
+	remove_tree(dir);
+}
+
 /* ---- live, against the host's real libvirtd (under the shared lock) ---- */
 
 struct live {
@@ -615,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_offline_socket_group),
 		cmocka_unit_test(test_wedged_socket_timeout),
 		cmocka_unit_test(test_stale_and_bogus_socket),
+		cmocka_unit_test(test_socket_permission_denied),
 	};
 	const struct CMUnitTest live[] = {
 		cmocka_unit_test(test_live_stopped),

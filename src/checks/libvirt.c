@@ -497,6 +497,8 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 	/* Which daemon: live, the one whose socket is there; else libvirtd before the modular one. */
 	if (h->live)
 		test_sock = getenv(TEST_SOCK_ENV);
+	if (test_sock && !*test_sock)
+		test_sock = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(daemons) && !s.kind && h->live && !test_sock; i++)
 		if (host_exists(h, daemons[i].sock) || host_exists(h, daemons[i].sock_ro)) {
 			s.kind = &daemons[i];
@@ -507,7 +509,7 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 			s.kind = &daemons[i];
 			s.bin = installed[i];
 		}
-	if (test_sock && *test_sock) {
+	if (test_sock) {
 		s.kind = LIBVIRTD;
 		s.test_sock = true;
 		scopy(s.sock, test_sock);
@@ -584,6 +586,20 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 		else
 			sfmt(what, "no socket %s", s.sock);
 		not_running(&s, r, what);
+		return;
+	}
+	if (!accepts && s.rw_denied) {
+		/* Both sockets shut this user out: whether the daemon runs, they cannot tell. */
+		char advice2[512] = "";
+
+		result_set(r, CHECK_FAIL, "%s may not connect to %s (%s)", s.user[0] ? s.user : "this user",
+			   s.sock, strerror(EACCES));
+		s.access = 0;
+		if (!s.access_note[0])
+			sfmt(s.access_note, "The read-write socket %s is mode %04o", s.sock,
+			     s.sock_st.st_mode & 0777);
+		advise_access(&s, r, advice2, sizeof(advice2));
+		result_advise(r, "%s", advice2);
 		return;
 	}
 	if (!accepts) {
