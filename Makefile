@@ -51,7 +51,10 @@ $(BIN): $(BUILD)/src/main.o $(LIB_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(VMM_LIBS)
 
-$(UNIT_TESTS): $(BUILD)/%: $(BUILD)/tests/%.o $(BUILD)/tests/harness.o $(LIB_OBJS)
+# Shared test helpers: every tests/*.c that is not itself a test binary (harness, libvirt_harness).
+TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out tests/test_%.c,$(wildcard tests/*.c)))
+
+$(UNIT_TESTS): $(BUILD)/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(LIB_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(VMM_LIBS) -lcmocka
 
@@ -79,8 +82,14 @@ check: $(BIN) $(TEST_BINS)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# libasan intercepts xdr_* but looks the real functions up once, at start-up. glibc no longer
+# has them (libtirpc does), so a process that loads libtirpc later -- libvirt.so.0, which
+# libvirt.daemon dlopens -- calls a NULL pointer at its first RPC. Linking libtirpc from the
+# start gives the interceptors their targets. Sanitizer builds only, and only where it exists.
+comma := ,
+SAN_TIRPC := $(if $(wildcard /usr/lib/*/libtirpc.so.3 /usr/lib64/libtirpc.so.3 /usr/lib/libtirpc.so.3),-Wl$(comma)--no-as-needed -l:libtirpc.so.3)
 asan:
-	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" check
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined $(SAN_TIRPC)" check
 
 install: $(BIN)
 	install -Dm755 $(BIN) $(DESTDIR)$(BINDIR)/virt-doctor

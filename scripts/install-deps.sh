@@ -18,7 +18,10 @@ inih:libinih-dev:inih-devel:libinih:libinih-devel:inih-dev
 libxml-2.0:libxml2-dev:libxml2-devel:libxml2:libxml2-devel:libxml2-dev
 ip:iproute2:iproute:iproute2:iproute2:iproute2
 cmocka:libcmocka-dev:libcmocka-devel:cmocka:libcmocka-devel:cmocka-dev
+virsh:libvirt-clients:libvirt-client:libvirt:libvirt-client:libvirt-client
+libvirtd:libvirt-daemon-system:libvirt-daemon-kvm:libvirt:libvirt-daemon-qemu:libvirt-daemon
 "
+# virsh and libvirtd are for the tests: tests/test_libvirt.c runs the real daemon.
 
 if command -v apt-get >/dev/null 2>&1; then col=2; install="apt-get install -y --no-install-recommends"
 elif command -v dnf >/dev/null 2>&1; then col=3; install="dnf install -y"
@@ -33,7 +36,8 @@ fi
 
 present() {
 	case "$1" in
-	cc|make|pkg-config|ip) command -v "$1" >/dev/null 2>&1 ;;
+	cc|make|pkg-config|ip|virsh) command -v "$1" >/dev/null 2>&1 ;;
+	libvirtd) command -v libvirtd >/dev/null 2>&1 || [ -x /usr/sbin/libvirtd ] ;;
 	*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1" ;;
 	esac
 }

@@ -373,7 +373,25 @@ static void test_live(void **state)
 		assert_string_equal(json_string_value(detail(ja, "kvm.modules", "backend")), "kvm_pvm");
 		assert_string_not_equal(check_status(ja, "cpu.virt_extensions"), "fail");
 	}
-	assert_string_not_equal(json_string_value(json_object_get(ja, "verdict")), "not-ready");
+	/*
+	 * KVM itself works here, so nothing may fail but checks of services this test neither
+	 * starts nor needs (libvirtd is installed but stopped unless a libvirt test runs it).
+	 */
+	if (streq(json_string_value(json_object_get(ja, "verdict")), "not-ready")) {
+		static const char *const services[] = { "libvirt.daemon" };
+		json_t *c;
+		size_t i;
+
+		json_array_foreach(json_object_get(ja, "checks"), i, c) {
+			const char *id = json_string_value(json_object_get(c, "id"));
+			bool service = false;
+
+			for (size_t k = 0; k < ARRAY_SIZE(services); k++)
+				service |= streq(id, services[k]);
+			if (streq(json_string_value(json_object_get(c, "status")), "fail") && !service)
+				fail_msg("%s fails on this host", id);
+		}
+	}
 	json_decref(ja);
 	json_decref(jb);
 	result_clear(&a);

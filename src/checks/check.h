@@ -73,6 +73,11 @@ struct check {
 	const char *title;
 	const char *explain;	/* long text for `explain` */
 	void (*run)(struct check_ctx *ctx, struct check_result *r);
+	/*
+	 * Optional: begin slow live work (a child process) before the first check runs, so it
+	 * overlaps with the checks before this one; run() collects it. Never prints, never fails.
+	 */
+	void (*start)(struct check_ctx *ctx);
 	unsigned flags;
 };
 #define CHECK_LIVE_ONLY (1u << 0)	/* needs ioctl/CPUID/exec: skip under --root */
@@ -110,6 +115,8 @@ const char *verdict_name(enum verdict v);
 int verdict_exit_code(enum verdict v);
 enum verdict run_verdict(const struct run *run);
 void run_check(struct check_ctx *ctx, const struct check *c, struct check_result *r);
+/* Call the start hooks of the checks that are about to run. */
+void run_start(struct check_ctx *ctx, const struct check *const *list, unsigned n);
 void run_free(struct run *run);
 /* The result of an earlier check in this run, or NULL. */
 const struct check_result *run_result(const struct run *run, const char *id);
