@@ -728,16 +728,24 @@ static void safe(FILE *out, const char *s, size_t max)
 		fputs("...", out);
 }
 
+/* Names until the line has about FLEET_NAMES_WIDTH characters of them, then "+N more". */
 static void text_names(FILE *out, const struct fleet *f, const struct idlist *l)
 {
-	unsigned shown = f->opt.all_names ? l->n : (l->n < FLEET_NAMES_SHOWN ? l->n : FLEET_NAMES_SHOWN);
+	size_t used = 0;
+	unsigned i;
 
-	for (unsigned i = 0; i < shown; i++) {
+	for (i = 0; i < l->n; i++) {
+		const char *name = f->host[l->v[i]].name;
+		size_t len = strlen(name) < 64 ? strlen(name) : 64 + 3;
+
+		if (!f->opt.all_names && i && used + len + 2 > FLEET_NAMES_WIDTH)
+			break;
 		fputs(i ? ", " : "", out);
-		safe(out, f->host[l->v[i]].name, 64);
+		safe(out, name, 64);
+		used += len + 2;
 	}
-	if (shown < l->n)
-		fprintf(out, ", ... (+%u more)", l->n - shown);
+	if (i < l->n)
+		fprintf(out, ", ... (+%u more)", l->n - i);
 }
 
 static void text_time(char *buf, size_t size, const struct host_rec *h, time_t now)

@@ -11,7 +11,7 @@
 #define FLEET_SCHEMA_VERSION "1.0.0"
 #define FLEET_FILE_MAX (4u << 20)	/* a report is ~10 KiB; anything above 4 MiB is hostile */
 #define FLEET_STRING_MAX 256		/* host-supplied strings are cut to this many bytes */
-#define FLEET_NAMES_SHOWN 8		/* text: host names listed per line before "+N more" */
+#define FLEET_NAMES_WIDTH 100		/* text: characters of host names per line before "+N more" */
 
 enum fleet_format { FLEET_TEXT, FLEET_JSON, FLEET_CSV };
 
