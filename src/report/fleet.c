@@ -703,7 +703,16 @@ static int cmp_tally(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static struct tally **sorted(const struct table *t)
+static int cmp_tally_warn(const void *a, const void *b)
+{
+	const struct tally *x = *(struct tally *const *)a, *y = *(struct tally *const *)b;
+
+	if (x->warn.n != y->warn.n)
+		return x->warn.n < y->warn.n ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+static struct tally **sorted_by(const struct table *t, int (*cmp)(const void *, const void *))
 {
 	struct tally **v = malloc((t->n + 1) * sizeof(*v));
 	size_t n = 0;
@@ -713,8 +722,13 @@ static struct tally **sorted(const struct table *t)
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slot[i].key)
 			v[n++] = &t->slot[i];
-	qsort(v, n, sizeof(*v), cmp_tally);
+	qsort(v, n, sizeof(*v), cmp);
 	return v;
+}
+
+static struct tally **sorted(const struct table *t)
+{
+	return sorted_by(t, cmp_tally);
 }
 
 /* Text and CSV: control characters from a hostile report never reach the terminal. */
@@ -773,10 +787,13 @@ static void text_mix(FILE *out, const char *title, const struct table *t)
 	}
 }
 
-static void text_checks(FILE *out, const struct fleet *f, struct tally **v, bool failing)
+static void text_checks(FILE *out, const struct fleet *f, bool failing)
 {
+	_cleanup_free_ struct tally **v = sorted_by(&f->checks, failing ? cmp_tally : cmp_tally_warn);
 	unsigned n = 0;
 
+	if (!v)
+		return;
 	for (size_t i = 0; i < f->checks.n; i++) {
 		const struct idlist *l = failing ? &v[i]->fail : &v[i]->warn;
 
@@ -811,11 +828,7 @@ static const char *duration(char *buf, size_t size, int64_t s)
 
 static int render_text(FILE *out, const struct fleet *f)
 {
-	_cleanup_free_ struct tally **checks = sorted(&f->checks);
 	char now[32], buf[96];
-
-	if (!checks)
-		return -ENOMEM;
 	report_time_rfc3339(f->opt.now, now, sizeof(now));
 	fprintf(out, "Fleet: %u report files, %u hosts merged, %u unreadable or rejected, %u stale\n",
 		f->n_files, f->n_ok, f->n_problem, f->n_stale);
@@ -827,8 +840,8 @@ static int render_text(FILE *out, const struct fleet *f)
 		text_names(out, f, &f->by_verdict[v]);
 		fputc('\n', out);
 	}
-	text_checks(out, f, checks, true);
-	text_checks(out, f, checks, false);
+	text_checks(out, f, true);
+	text_checks(out, f, false);
 	if (f->stale.n) {
 		unsigned shown = f->opt.all_names || f->stale.n <= 20 ? f->stale.n : 20;
 

@@ -7,7 +7,7 @@
 #include "version.h"
 
 /* Label values: backslash, double quote and line feed are the only escapes the format has. */
-static void label_value(FILE *out, const char *s)
+void prom_label_value(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; s && *s; s++) {
@@ -64,7 +64,7 @@ static void smoke_boot(FILE *out, const struct run *run)
 	       "Time each smoke-boot stage took, in seconds.");
 	for (unsigned i = 0; i < stages->stages.n; i++) {
 		fputs("virt_doctor_smoke_boot_stage_duration_seconds{stage=", out);
-		label_value(out, stages->stages.items[i].name);
+		prom_label_value(out, stages->stages.items[i].name);
 		fputc('}', out);
 		seconds(out, stages->stages.items[i].us);
 	}
@@ -78,9 +78,9 @@ int report_prometheus(FILE *out, const struct report *rep)
 
 	header(out, "virt_doctor_info", "virt-doctor version and JSON report schema version; always 1.");
 	fputs("virt_doctor_info{version=", out);
-	label_value(out, VIRT_DOCTOR_VERSION);
+	prom_label_value(out, VIRT_DOCTOR_VERSION);
 	fputs(",schema_version=", out);
-	label_value(out, REPORT_SCHEMA_VERSION);
+	prom_label_value(out, REPORT_SCHEMA_VERSION);
 	fputs("} 1\n", out);
 
 	header(out, "virt_doctor_verdict", "Verdict of the last run: 1 for the current one, 0 for the others.");
@@ -93,7 +93,7 @@ int report_prometheus(FILE *out, const struct report *rep)
 	for (unsigned i = 0; i < run->n; i++)
 		for (int s = 0; s < _CHECK_STATUS_MAX; s++) {
 			fputs("virt_doctor_check_status{check=", out);
-			label_value(out, run->check[i]->id);
+			prom_label_value(out, run->check[i]->id);
 			fprintf(out, ",status=\"%s\"} %d\n", check_status_name(s),
 				(int)run->result[i].status == s);
 		}
@@ -101,7 +101,7 @@ int report_prometheus(FILE *out, const struct report *rep)
 	header(out, "virt_doctor_check_duration_seconds", "Time each check took, in seconds.");
 	for (unsigned i = 0; i < run->n; i++) {
 		fputs("virt_doctor_check_duration_seconds{check=", out);
-		label_value(out, run->check[i]->id);
+		prom_label_value(out, run->check[i]->id);
 		fputc('}', out);
 		seconds(out, run->result[i].us);
 	}

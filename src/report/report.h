@@ -30,6 +30,8 @@ struct report {
 int report_text(FILE *out, const struct report *rep);
 int report_json(FILE *out, const struct report *rep);
 int report_prometheus(FILE *out, const struct report *rep);
+/* A label value in double quotes, escaped as the exposition format requires. */
+void prom_label_value(FILE *out, const char *s);
 /* "2026-11-26T03:30:45Z" into buf (>= 21 bytes). */
 void report_time_rfc3339(time_t t, char *buf, size_t size);
 
