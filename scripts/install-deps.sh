@@ -4,7 +4,7 @@
 # distribution has. Installs only what is missing; prints what it runs.
 set -eu
 
-# Each need as "pkg-config-name-or-command:apt:dnf:pacman:zypper:apk".
+# Each need as "pkg-config-name-or-command:apt:dnf:pacman:zypper:apk" (py-MODULE: a Python module).
 NEEDS="
 cc:gcc:gcc:gcc:gcc:gcc
 make:make:make:make:make:make
@@ -16,6 +16,9 @@ libseccomp:libseccomp-dev:libseccomp-devel:libseccomp:libseccomp-devel:libseccom
 jansson:libjansson-dev:jansson-devel:jansson:libjansson-devel:jansson-dev
 inih:libinih-dev:inih-devel:libinih:libinih-devel:inih-dev
 cmocka:libcmocka-dev:libcmocka-devel:cmocka:libcmocka-devel:cmocka-dev
+py-jsonschema:python3-jsonschema:python3-jsonschema:python-jsonschema:python3-jsonschema:py3-jsonschema
+py-prometheus_client:python3-prometheus-client:python3-prometheus_client:python-prometheus_client:python3-prometheus_client:py3-prometheus-client
+ansible-playbook:ansible:ansible:ansible:ansible:ansible
 "
 
 if command -v apt-get >/dev/null 2>&1; then col=2; install="apt-get install -y --no-install-recommends"
@@ -31,7 +34,9 @@ fi
 
 present() {
 	case "$1" in
-	cc|make|pkg-config) command -v "$1" >/dev/null 2>&1 ;;
+	cc|make|pkg-config|ansible-playbook) command -v "$1" >/dev/null 2>&1 ;;
+	# Test-only Python modules (check-json's schema validator, the Prometheus text parser).
+	py-*) "$(command -v /usr/bin/python3 || command -v python3)" -c "import ${1#py-}" >/dev/null 2>&1 ;;
 	*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1" ;;
 	esac
 }

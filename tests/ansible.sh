@@ -45,6 +45,19 @@ grep -q "Fleet: 1 report files, 1 hosts merged" "$tmp/log" || fail "fleet summar
 grep -q "failed=0" "$tmp/log" || fail "recap shows failures"
 echo "ansible.sh: playbook installed, ran, fetched and merged: $(grep -o 'ok=[0-9]* *changed=[0-9]*' "$tmp/log" | head -1)"
 
+# Without a prebuilt binary the role builds from the git tree on the host (here: localhost).
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	rm -rf "$tmp/reports" "$tmp/bin/virt-doctor"
+	play -e virt_doctor_build_dir="$tmp/src" -e virt_doctor_fleet_binary="$tmp/bin/virt-doctor" \
+		> "$tmp/log" 2>&1 || fail "the build-from-source play failed"
+	[ -x "$tmp/src/build/virt-doctor" ] && [ -f "$tmp/reports/localhost.json" ] ||
+		fail "build-from-source play did not build, run and fetch"
+	grep -q "Fleet: 1 report files, 1 hosts merged" "$tmp/log" || fail "fleet summary not shown"
+	echo "ansible.sh: build-from-source play built, ran, fetched and merged"
+else
+	echo "SKIP: not a git checkout: the build-from-source path (git archive) not tested"
+fi
+
 # A missing binary must fail the play, and the play's failure must reach our exit status.
 if play -e virt_doctor_binary="$tmp/no-such-binary" > "$tmp/log2" 2>&1; then
 	cat "$tmp/log2"; echo "ansible.sh: FAIL: a play with a missing binary succeeded"; exit 1
