@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Validate every JSON file in DIR (what the test suite dumped with VD_JSON_DUMP_DIR) against
 # the published schema its "kind" names. Exit 1 on any invalid file, unknown kind, or no files.
-# Usage: tests/validate-json.py [--schemas DOCS_DIR] DIR|FILE...
+# A .md argument contributes each of its ```json blocks (the documented examples).
+# Usage: tests/validate-json.py [--schemas DOCS_DIR] DIR|FILE|DOC.md...
 import argparse
 import json
 import os
+import re
 import sys
 
 try:
@@ -31,19 +33,28 @@ for kind, name in SCHEMAS.items():
         Draft202012Validator.check_schema(schema)
         validators[kind] = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
-files = []
+files = []  # (name, path or None, text or None)
 for p in args.paths:
     if os.path.isdir(p):
-        files += sorted(os.path.join(p, n) for n in os.listdir(p) if n.endswith(".json"))
+        files += [(os.path.join(p, n), os.path.join(p, n), None)
+                  for n in sorted(os.listdir(p)) if n.endswith(".json")]
+    elif p.endswith(".md"):
+        text = open(p, encoding="utf-8").read()
+        for m in re.finditer(r"^```json\n(.*?)^```", text, re.S | re.M):
+            line = text.count("\n", 0, m.start()) + 1
+            files.append((f"{p}:{line}", None, m.group(1)))
     else:
-        files.append(p)
+        files.append((p, p, None))
 
 bad = 0
 counts = {}
-for path in files:
+for path, real, text in files:
     try:
-        with open(path) as f:
-            doc = json.load(f)
+        if real:
+            with open(real) as f:
+                doc = json.load(f)
+        else:
+            doc = json.loads(text)
     except (OSError, ValueError) as e:
         print(f"{path}: not JSON: {e}")
         bad += 1
