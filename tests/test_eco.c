@@ -402,6 +402,11 @@ static void test_fleet_hostile(void **state)
 	put_report(dir, "evil.json", j);
 	json_decref(j);
 
+	j = json_deep_copy(base);
+	json_object_set_new(json_object_get(j, "host"), "hostname", json_string("=HYPERLINK(\"x\")"));
+	put_report(dir, "formula.json", j);
+	json_decref(j);
+
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	j = json_deep_copy(base);
@@ -438,8 +443,8 @@ static void test_fleet_hostile(void **state)
 
 	RUN(&res, "fleet", "--format", "json", dir);
 	j = parse_json(res.out);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "totals"), "files")), 6);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "totals"), "hosts")), 4);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "totals"), "files")), 7);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "totals"), "hosts")), 5);
 	json_array_foreach(json_object_get(j, "problems"), i, p) {
 		const char *f = json_string_value(json_object_get(p, "file"));
 		const char *r = json_string_value(json_object_get(p, "reason"));
@@ -467,6 +472,10 @@ static void test_fleet_hostile(void **state)
 	assert_null(strstr(txt.out, big));	/* cut in text */
 	assert_null(strstr(txt.out, "notes.txt"));
 	assert_null(strstr(txt.out, "hidden"));
+	result_clear(&txt);
+	/* CSV: a value that looks like a formula is kept as text for spreadsheets. */
+	RUN(&txt, "fleet", "--format", "csv", dir);
+	assert_non_null(strstr(txt.out, "\r\n\"'=HYPERLINK(\"\"x\"\")\",degraded,"));
 	json_decref(j);
 	json_decref(base);
 	result_clear(&res);

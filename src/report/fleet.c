@@ -225,11 +225,15 @@ static int set_problem(struct host_rec *h, const char *fmt, ...)
 
 static int add_check_id(char ***list, unsigned *n, const char *id)
 {
-	char **v = realloc(*list, (*n + 1) * sizeof(*v));
+	char **v = *list;
 
-	if (!v)
-		return -ENOMEM;
-	*list = v;
+	/* Grow at powers of two: a hostile report may list 100,000 checks. */
+	if ((*n & (*n - 1)) == 0) {
+		v = realloc(*list, (*n ? *n * 2 : 16) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		*list = v;
+	}
 	v[*n] = cut(id);
 	if (!v[*n])
 		return -ENOMEM;
@@ -343,14 +347,14 @@ static void load_one(struct host_rec *h)
 	json_t *j;
 	struct stat st;
 	size_t len = 0;
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (h->problem)
 		return;
 	/* O_NONBLOCK: a FIFO named *.json must not hang the merge. */
 	fd = open(h->file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		set_problem(h, "cannot open: %s", strerror(errno));
+		set_problem(h, "cannot open: %m");	/* %m: strerror is not thread-safe */
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -371,6 +375,10 @@ static void load_one(struct host_rec *h)
 	while (len <= (size_t)st.st_size &&
 	       (n = read(fd, buf + len, (size_t)st.st_size + 1 - len)) > 0)
 		len += (size_t)n;
+	if (n < 0) {
+		set_problem(h, "cannot read: %m");
+		return;
+	}
 	if (len == 0) {
 		set_problem(h, "empty file");
 		return;
@@ -1004,9 +1012,20 @@ static int render_json(FILE *out, const struct fleet *f)
 	return ferror(out) ? -EIO : 0;
 }
 
-/* RFC 4180: quote every field that needs it; control characters become '?'. */
+/*
+ * RFC 4180: quote every field that needs it; control characters become '?'. A value from a
+ * report that starts like a formula (= + - @) gets a leading ' so a spreadsheet shows it as text.
+ */
 static void csv_field(FILE *out, const char *s, bool last)
 {
+	if (strchr("=+-@", s[0]) && s[0]) {
+		_cleanup_free_ char *t = NULL;
+
+		if (asprintf(&t, "'%s", s) >= 0) {
+			csv_field(out, t, last);
+			return;
+		}
+	}
 	if (strpbrk(s, ",\"\r\n")) {
 		fputc('"', out);
 		for (; *s; s++) {
