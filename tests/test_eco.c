@@ -483,6 +483,52 @@ static void test_fleet_hostile(void **state)
 	remove_tree(dir);
 }
 
+/* 300 copies of a real report with a few bytes changed: every file is merged or named, no crash. */
+static void test_fleet_mutations(void **state)
+{
+	struct result res = { 0 }, txt = { 0 };
+	_cleanup_free_ char *dir = tmpdir("mutate");
+	char root[256], path[512];
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	size_t len;
+	json_t *j, *t;
+	unsigned merged, rejected;
+
+	(void)state;
+	if (materialize("nested-guest", root, sizeof(root)) == -EPERM) {
+		remove_tree(root);
+		SKIP_BECAUSE("fixture needs root for its device nodes");
+	}
+	RUN(&res, "--root", root, "--format", "json", "check");
+	remove_tree(root);
+	len = strlen(res.out);
+	for (unsigned i = 0; i < 300; i++) {
+		_cleanup_free_ char *copy = strdup(res.out);
+
+		for (unsigned k = 0; k < 1 + i % 3; k++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			copy[(seed >> 33) % len] = (char)(seed >> 13);
+		}
+		sfmt(path, "%s/m%03u.json", dir, i);
+		write_file(path, copy, len);
+	}
+	RUN(&txt, "fleet", "--format", "json", dir);
+	assert_true(txt.status <= 3 && txt.status != 3);
+	j = parse_json(txt.out);
+	t = json_object_get(j, "totals");
+	merged = (unsigned)json_integer_value(json_object_get(t, "hosts"));
+	rejected = (unsigned)json_integer_value(json_object_get(t, "problems"));
+	assert_int_equal(json_integer_value(json_object_get(t, "files")), 300);
+	assert_int_equal(merged + rejected, 300);
+	assert_int_equal(json_array_size(json_object_get(j, "problems")), rejected);
+	/* Flipped bytes land in strings as often as in syntax: both outcomes must occur. */
+	assert_true(merged > 0 && rejected > 0);
+	json_decref(j);
+	result_clear(&res);
+	result_clear(&txt);
+	remove_tree(dir);
+}
+
 static void test_fleet_usage(void **state)
 {
 	struct result res = { 0 };
@@ -607,8 +653,10 @@ static void test_bash_completion(void **state)
 	     "t '%s' fleet --stale\n"
 	     "t '%s' --format json check kvm.de\n"
 	     "t '%s' --format pro\n"
-	     "t '%s' boot --pay\n",
-	     VD_SRCDIR, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN);
+	     "t '%s' boot --pay\n"
+	     "t '%s' --format = js\n"
+	     "t '%s' --format = json exp\n",
+	     VD_SRCDIR, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN);
 	run_env(&res, NULL, (char *const[]){ (char *)"/bin/bash", (char *)"--norc", (char *)"-c", script, NULL });
 	assert_int_equal(res.status, 0);
 	assert_string_equal(res.out, "complete -F _virt_doctor virt-doctor\n"
@@ -616,7 +664,9 @@ static void test_bash_completion(void **state)
 				     "--stale-after\n"
 				     "kvm.device\n"
 				     "prometheus\n"
-				     "--payload\n");
+				     "--payload\n"
+				     "json\n"
+				     "explain\n");
 	result_clear(&res);
 }
 
@@ -630,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_prometheus_escaping),
 		cmocka_unit_test(test_fleet_generated),
 		cmocka_unit_test(test_fleet_hostile),
+		cmocka_unit_test(test_fleet_mutations),
 		cmocka_unit_test(test_fleet_usage),
 		cmocka_unit_test(test_systemd_units),
 		cmocka_unit_test(test_bash_completion),
