@@ -330,6 +330,13 @@ static int extract(struct host_rec *h, json_t *j)
 			s = str_member(d, "model") ?: str_member(d, "vendor");
 			if (s)
 				h->cpu = cut(s);
+			else if ((s = str_member(d, "arch") ?: str_member(host, "arch"))) {
+				/* Better an architecture than "unknown" (ARM cpuinfo has no model name). */
+				char buf[96];
+
+				sfmt(buf, "%.64s, model unknown", s);
+				h->cpu = strdup(buf);
+			}
 		}
 	}
 	if (!h->name || !(h->distro = h->distro ?: strdup("unknown")) ||
