@@ -50,8 +50,9 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
 	rm -rf "$tmp/reports" "$tmp/bin/virt-doctor"
 	play -e virt_doctor_build_dir="$tmp/src" -e virt_doctor_fleet_binary="$tmp/bin/virt-doctor" \
 		> "$tmp/log" 2>&1 || fail "the build-from-source play failed"
-	[ -x "$tmp/src/build/virt-doctor" ] && [ -f "$tmp/reports/localhost.json" ] ||
+	if [ ! -x "$tmp/src/build/virt-doctor" ] || [ ! -f "$tmp/reports/localhost.json" ]; then
 		fail "build-from-source play did not build, run and fetch"
+	fi
 	grep -q "Fleet: 1 report files, 1 hosts merged" "$tmp/log" || fail "fleet summary not shown"
 	echo "ansible.sh: build-from-source play built, ran, fetched and merged"
 else

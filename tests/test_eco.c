@@ -352,7 +352,7 @@ static void test_fleet_generated(void **state)
 		assert_non_null(strstr(txt.out, key));
 	assert_non_null(strstr(txt.out, "Distributions ("));
 	assert_non_null(strstr(txt.out, "(+"));	/* long name lists are cut in text */
-	printf("fleet text summary of the generated fleet:\n%s", txt.out);
+	printf("fleet: %.*s\n", (int)strcspn(txt.out, "\n"), txt.out);
 
 	RUN(&csv, "fleet", "--format", "csv", "--now", "@1764000000", fleet);
 	for (char *p = csv.out; *p; p++)
