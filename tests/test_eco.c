@@ -655,8 +655,9 @@ static void test_bash_completion(void **state)
 	     "t '%s' --format pro\n"
 	     "t '%s' boot --pay\n"
 	     "t '%s' --format = js\n"
-	     "t '%s' --format = json exp\n",
-	     VD_SRCDIR, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN);
+	     "t '%s' --format = json exp\n"
+	     "t '%s' --root '%s/contrib/system'\n",
+	     VD_SRCDIR, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_SRCDIR);
 	run_env(&res, NULL, (char *const[]){ (char *)"/bin/bash", (char *)"--norc", (char *)"-c", script, NULL });
 	assert_int_equal(res.status, 0);
 	assert_string_equal(res.out, "complete -F _virt_doctor virt-doctor\n"
@@ -666,7 +667,8 @@ static void test_bash_completion(void **state)
 				     "prometheus\n"
 				     "--payload\n"
 				     "json\n"
-				     "explain\n");
+				     "explain\n"
+				     VD_SRCDIR "/contrib/systemd\n");
 	result_clear(&res);
 }
 
