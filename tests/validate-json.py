@@ -64,10 +64,14 @@ for path, real, text in files:
         counts["(no schema)"] = counts.get("(no schema)", 0) + 1
         continue
     kind = doc.get("kind") if isinstance(doc, dict) else None
+    if kind in SCHEMAS and kind not in validators:
+        # A known kind whose schema is not in this tree yet (fix.schema.json comes with the fix
+        # engine): said visibly, once per file, not counted as valid.
+        print(f"SKIP: {path}: no {SCHEMAS[kind]} in {args.schemas} for kind {kind!r}")
+        counts[f"{kind} (no schema)"] = counts.get(f"{kind} (no schema)", 0) + 1
+        continue
     if kind not in validators:
-        why = "no kind" if kind is None else (f"kind {kind!r} has no schema in {args.schemas}"
-                                             if kind in SCHEMAS else f"unknown kind {kind!r}")
-        print(f"{path}: {why}")
+        print(f"{path}: " + ("no kind" if kind is None else f"unknown kind {kind!r}"))
         bad += 1
         continue
     errors = sorted(validators[kind].iter_errors(doc), key=lambda e: list(e.absolute_path))
