@@ -5,6 +5,10 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/virt-doctor
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# Where the systemd service writes its Prometheus textfile (Debian's node-exporter collector dir).
+TEXTFILE_DIR ?= /var/lib/prometheus/node-exporter
 DESTDIR ?=
 BUILD   ?= build
 
@@ -39,7 +43,7 @@ UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 UNIT_TESTS := $(filter-out $(BUILD)/test_vmm,$(UNIT_TESTS))
 TEST_BINS += $(UNIT_TESTS)
 
-.PHONY: all run check asan install clean deps bench golden
+.PHONY: all run check check-json asan install clean deps bench bench-fleet golden
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -80,6 +84,14 @@ check: $(BIN) $(TEST_BINS)
 	done; \
 	if [ $$fail -ne 0 ]; then echo "check: FAILED"; exit 1; fi; echo "check: all test binaries passed"
 
+# The suite again, keeping every JSON it parsed, then each one validated against the schema its
+# "kind" names (docs/*.schema.json) with python3-jsonschema.
+JSON_DUMP := $(BUILD)/json-dump
+check-json: $(BIN) $(TEST_BINS)
+	rm -rf $(JSON_DUMP) && mkdir -p $(JSON_DUMP)
+	VD_JSON_DUMP_DIR=$(abspath $(JSON_DUMP)) $(MAKE) --no-print-directory check
+	/usr/bin/python3 tests/validate-json.py $(JSON_DUMP) docs/report.md
+
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # libasan intercepts xdr_* but looks the real functions up once, at start-up. glibc no longer
@@ -96,9 +108,20 @@ install: $(BIN)
 	install -Dm644 man/virt-doctor.8 $(DESTDIR)$(MANDIR)/man8/virt-doctor.8
 	install -d $(DESTDIR)$(DATADIR)/distros
 	for f in data/distros/*; do [ -f "$$f" ] && install -m644 "$$f" $(DESTDIR)$(DATADIR)/distros/; done; true
+	install -Dm644 contrib/bash-completion/virt-doctor $(DESTDIR)$(COMPLETIONDIR)/virt-doctor
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@TEXTFILE_DIR@|$(TEXTFILE_DIR)|g' \
+		contrib/systemd/virt-doctor.service > $(DESTDIR)$(UNITDIR)/virt-doctor.service
+	install -m644 contrib/systemd/virt-doctor.timer $(DESTDIR)$(UNITDIR)/virt-doctor.timer
+	@echo "installed virt-doctor.timer disabled; enable it with: systemctl enable --now virt-doctor.timer"
 
 bench: $(BIN) $(BUILD)/floor
 	./bench/run.sh $(BUILD)
+	./bench/fleet.sh $(BUILD)
+
+# Only the fleet merge: 10,000 generated reports, median time of `virt-doctor fleet DIR`.
+bench-fleet: $(BIN)
+	./bench/fleet.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan

@@ -4,7 +4,7 @@
 # distribution has. Installs only what is missing; prints what it runs.
 set -eu
 
-# Each need as "pkg-config-name-or-command:apt:dnf:pacman:zypper:apk".
+# Each need as "pkg-config-name-or-command:apt:dnf:pacman:zypper:apk" (py-MODULE: a Python module).
 NEEDS="
 cc:gcc:gcc:gcc:gcc:gcc
 make:make:make:make:make:make
@@ -20,6 +20,9 @@ ip:iproute2:iproute:iproute2:iproute2:iproute2
 cmocka:libcmocka-dev:libcmocka-devel:cmocka:libcmocka-devel:cmocka-dev
 virsh:libvirt-clients:libvirt-client:libvirt:libvirt-client:libvirt-client
 libvirtd:libvirt-daemon-system:libvirt-daemon-kvm:libvirt:libvirt-daemon-qemu:libvirt-daemon
+py-jsonschema:python3-jsonschema:python3-jsonschema:python-jsonschema:python3-jsonschema:py3-jsonschema
+py-prometheus_client:python3-prometheus-client:python3-prometheus_client:python-prometheus_client:python3-prometheus_client:py3-prometheus-client
+ansible-playbook:ansible:ansible:ansible:ansible:ansible
 "
 # virsh and libvirtd are for the tests: tests/test_libvirt.c runs the real daemon.
 
@@ -36,8 +39,10 @@ fi
 
 present() {
 	case "$1" in
-	cc|make|pkg-config|ip|virsh) command -v "$1" >/dev/null 2>&1 ;;
+	cc|make|pkg-config|ip|virsh|ansible-playbook) command -v "$1" >/dev/null 2>&1 ;;
 	libvirtd) command -v libvirtd >/dev/null 2>&1 || [ -x /usr/sbin/libvirtd ] ;;
+	# Test-only Python modules (check-json's schema validator, the Prometheus text parser).
+	py-*) "$(command -v /usr/bin/python3 || command -v python3)" -c "import ${1#py-}" >/dev/null 2>&1 ;;
 	*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1" ;;
 	esac
 }

@@ -12,6 +12,7 @@
 #include "checks/osrelease.h"
 #include "fixes/fix.h"
 #include "host.h"
+#include "report/fleet.h"
 #include "report/report.h"
 #include "util.h"
 #include "version.h"
@@ -19,7 +20,8 @@
 #define EXIT_USAGE 3	/* monitoring-plugin UNKNOWN: we could not decide */
 #define PAYLOAD_MAX (1u << 20)	/* documented --payload limit; the VMM enforces it too */
 
-enum output_format { FORMAT_TEXT, FORMAT_JSON };
+enum output_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_CSV };
+static const char *const format_names[] = { "text", "json", "prometheus", "csv" };
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 struct cli {
@@ -49,7 +51,7 @@ static void error(const char *fmt, ...)
 enum {
 	OPT_ROOT = 0x100, OPT_FORMAT, OPT_OUTPUT, OPT_COLOR, OPT_VERSION, OPT_NO_BOOT,
 	OPT_VCPUS, OPT_MEMORY, OPT_TIMEOUT, OPT_PAYLOAD, OPT_APPLY, OPT_YES, OPT_ONLY, OPT_JOURNAL,
-	OPT_DATA_DIR,
+	OPT_DATA_DIR, OPT_STALE_AFTER, OPT_NOW,
 };
 
 /* The whole command line, for the sudo line `fix --apply` prints when it is not root. */
@@ -78,15 +80,13 @@ static int global_option(struct cli *cli, int c, const char *arg)
 		cli->root = arg;
 		return 1;
 	case OPT_FORMAT:
-		if (streq(arg, "text"))
-			cli->format = FORMAT_TEXT;
-		else if (streq(arg, "json"))
-			cli->format = FORMAT_JSON;
-		else {
-			error("--format: '%s' is not one of text, json", arg);
-			return -1;
-		}
-		return 1;
+		for (size_t i = 0; i < ARRAY_SIZE(format_names); i++)
+			if (streq(arg, format_names[i])) {
+				cli->format = (enum output_format)i;
+				return 1;
+			}
+		error("--format: '%s' is not one of text, json, prometheus, csv", arg);
+		return -1;
 	case 'o':
 		cli->output = arg;
 		return 1;
@@ -203,10 +203,11 @@ static bool want_color(const struct cli *cli, FILE *out)
 	return isatty(fileno(out)) && !(term && streq(term, "dumb"));
 }
 
-/* Write the report to stdout, or atomically to --output (temp file + rename). */
-static int emit(const struct cli *cli, const struct report *rep_in)
+typedef int (*render_fn)(FILE *out, const void *arg, bool color);
+
+/* Render to stdout, or atomically to --output (temp file + rename): FILE is always whole. */
+static int write_output(const struct cli *cli, render_fn render, const void *arg)
 {
-	struct report rep = *rep_in;
 	_cleanup_free_ char *tmp = NULL;
 	FILE *out = stdout;
 	int r, fd;
@@ -230,8 +231,7 @@ static int emit(const struct cli *cli, const struct report *rep_in)
 			return r;
 		}
 	}
-	rep.color = want_color(cli, out);
-	r = cli->format == FORMAT_JSON ? report_json(out, &rep) : report_text(out, &rep);
+	r = render(out, arg, want_color(cli, out));
 	if (cli->output) {
 		if (fflush(out) != 0 || fsync(fileno(out)) < 0)
 			r = r ?: -errno;
@@ -247,6 +247,27 @@ static int emit(const struct cli *cli, const struct report *rep_in)
 		r = -EIO;
 	}
 	return r;
+}
+
+static int render_report(FILE *out, const void *arg, bool color)
+{
+	const struct report *in = arg;
+	struct report rep = *in;
+
+	rep.color = color;
+	switch (rep.format) {
+	case FORMAT_JSON:
+		return report_json(out, &rep);
+	case FORMAT_PROMETHEUS:
+		return report_prometheus(out, &rep);
+	default:
+		return report_text(out, &rep);
+	}
+}
+
+static int emit(const struct cli *cli, const struct report *rep)
+{
+	return write_output(cli, render_report, rep);
 }
 
 static int open_host(const struct cli *cli, struct host *h)
@@ -280,8 +301,14 @@ static int run_and_report(struct cli *cli, const struct check *const *list, unsi
 	struct host_identity ident;
 	int r;
 
+	if (cli->format == FORMAT_CSV) {
+		error("--format csv is for fleet; a report is text, json or prometheus");
+		return EXIT_USAGE;
+	}
 	if (open_host(cli, &host) < 0)
 		return EXIT_USAGE;
+	rep.generated_at = time(NULL);
+	rep.format = cli->format;
 	if (!n) {
 		list = checks;
 		n = n_checks;
@@ -577,6 +604,10 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		error("fix: unexpected argument '%s' (to pick fixes: --only ID)", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (cli->format == FORMAT_PROMETHEUS || cli->format == FORMAT_CSV) {
+		error("fix: --format %s is not a plan format; use text or json", format_names[cli->format]);
+		return EXIT_USAGE;
+	}
 	if (apply && geteuid() != 0) {
 		/* Refuse before reading anything: half a plan applied as a user helps nobody. */
 		fprintf(stderr, "%s: fix --apply changes the system and needs root. Run:\n  sudo", program);
@@ -670,6 +701,68 @@ out:
 	return code;
 }
 
+static int render_fleet(FILE *out, const void *arg, bool color)
+{
+	const struct { const struct fleet *f; enum fleet_format fmt; } *a = arg;
+
+	(void)color;
+	return fleet_render(out, a->f, a->fmt);
+}
+
+static int do_fleet(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		GLOBAL_LONGOPTS,
+		{ "stale-after", required_argument, NULL, OPT_STALE_AFTER },
+		{ "now", required_argument, NULL, OPT_NOW },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fleet_options o = { .now = time(NULL), .stale_after = 7 * 86400 };
+	struct { const struct fleet *f; enum fleet_format fmt; } arg;
+	struct fleet *f = NULL;
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, VERB_SHORTOPTS, longopts, NULL)) != -1) {
+		if (c == OPT_STALE_AFTER) {
+			if (fleet_parse_duration(optarg, &o.stale_after) < 0) {
+				error("--stale-after: '%s' is not a duration like 90s, 12h, 7d or 2w", optarg);
+				return EXIT_USAGE;
+			}
+		} else if (c == OPT_NOW) {
+			if (fleet_parse_time(optarg, &o.now) < 0) {
+				error("--now: '%s' is not an RFC 3339 time or @EPOCH", optarg);
+				return EXIT_USAGE;
+			}
+		} else if (c == '?' || c == ':') {
+			error("fleet: unknown option or missing value: '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
+		} else if (global_option(cli, c, optarg) <= 0)
+			return EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		error("fleet: needs report files or directories of them (fleet REPORT... | DIR)");
+		return EXIT_USAGE;
+	}
+	if (cli->format == FORMAT_PROMETHEUS) {
+		error("--format prometheus is for one host's report; fleet writes text, json or csv");
+		return EXIT_USAGE;
+	}
+	o.all_names = cli->verbose;
+	r = fleet_load(&f, argv + optind, (unsigned)(argc - optind), &o);
+	if (r < 0) {
+		error("fleet: %s", strerror(-r));
+		return EXIT_USAGE;
+	}
+	arg.f = f;
+	arg.fmt = cli->format == FORMAT_JSON ? FLEET_JSON : cli->format == FORMAT_CSV ? FLEET_CSV : FLEET_TEXT;
+	r = write_output(cli, render_fleet, &arg);
+	c = r < 0 ? EXIT_USAGE : fleet_exit_code(f);
+	fleet_free(f);
+	return c;
+}
+
 struct verb {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv);
@@ -683,6 +776,7 @@ static const struct verb verbs[] = {
 	{ .name = "list", .fn = do_list, .help = "list every check id with its title" },
 	{ .name = "explain", .fn = do_explain, .help = "explain a check: what, why, how to fix" },
 	{ .name = "fix", .fn = do_fix, .help = "plan the fixes for failing checks; --apply carries them out" },
+	{ .name = "fleet", .fn = do_fleet, .help = "merge many JSON reports: fleet REPORT... | DIR" },
 };
 
 static void usage(FILE *out)
@@ -696,7 +790,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\nOptions (before or after the command):\n"
 		"  --root DIR            inspect a filesystem tree instead of this host (no live probes)\n"
-		"  --format text|json    output format (default text)\n"
+		"  --format FORMAT       text (default), json, prometheus (a report), csv (fleet)\n"
 		"  -o, --output FILE     write the report to FILE (atomically)\n"
 		"  --color auto|always|never\n"
 		"  -q, --quiet           text: only problems and the verdict\n"
@@ -704,7 +798,8 @@ static void usage(FILE *out)
 		"  --version, -h --help\n"
 		"doctor/check: --no-boot    skip vm.smoke_boot\n"
 		"boot: --vcpus N --memory MiB --timeout SEC --payload FILE\n"
-		"fix: --apply --yes --only ID... --journal FILE --data-dir DIR\n\n"
+		"fix: --apply --yes --only ID... --journal FILE --data-dir DIR\n"
+		"fleet: --stale-after DURATION (default 7d)  --now TIME (RFC 3339 or @EPOCH)\n\n"
 		"Exit status: 0 ready, 1 degraded, 2 not ready, 3 unknown or usage error.\n");
 }
 

@@ -115,6 +115,28 @@ void remove_tree(const char *dir)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * With VD_JSON_DUMP_DIR set (make check-json), every JSON the suite parsed is kept there so
+ * tests/validate-json.py can check it against the published schemas.
+ */
+static void dump_json(const char *text)
+{
+	static unsigned seq;
+	const char *dir = getenv("VD_JSON_DUMP_DIR");
+	char path[512];
+	size_t len = strlen(text);
+	int fd;
+
+	if (!dir || !*dir)
+		return;
+	sfmt(path, "%s/%d-%u.json", dir, (int)getpid(), seq++);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fail_msg("VD_JSON_DUMP_DIR: cannot create %s: %s", path, strerror(errno));
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
 json_t *parse_json(const char *text)
 {
 	json_error_t e;
@@ -122,6 +144,7 @@ json_t *parse_json(const char *text)
 
 	if (!j)
 		fail_msg("output is not JSON (%s): %.200s", e.text, text);
+	dump_json(text);
 	return j;
 }
 

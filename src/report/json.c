@@ -56,14 +56,19 @@ static json_t *build(const struct report *rep)
 {
 	json_auto_t *root = json_object();
 	json_t *host, *checks;
+	char rep_time[32];
 
 	if (!root)
 		return NULL;
+	report_time_rfc3339(rep->generated_at, rep_time, sizeof(rep_time));
 	host = json_object();
 	checks = json_array();
+	/* kind first: validators and `fleet` pick the schema by it before reading the rest. */
+	json_object_set_new(root, "kind", json_string("report"));
 	json_object_set_new(root, "schema_version", json_string(REPORT_SCHEMA_VERSION));
 	json_object_set_new(root, "tool", json_pack("{s:s, s:s}", "name", "virt-doctor",
 						     "version", VIRT_DOCTOR_VERSION));
+	json_object_set_new(root, "generated_at", json_string(rep_time));
 	json_object_set_new(root, "mutated", json_boolean(rep->mutated));
 	json_object_set_new(host, "root", json_string(rep->host->root));
 	json_object_set_new(host, "live", json_boolean(rep->host->live));
@@ -111,4 +116,12 @@ int report_json(FILE *out, const struct report *rep)
 		return -EIO;
 	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;
+}
+
+void report_time_rfc3339(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		strtcpy(buf, "1970-01-01T00:00:00Z", size);
 }
