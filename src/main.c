@@ -47,7 +47,7 @@ static void error(const char *fmt, ...)
 /* Global options: accepted before the verb and after it. */
 enum {
 	OPT_ROOT = 0x100, OPT_FORMAT, OPT_OUTPUT, OPT_COLOR, OPT_VERSION, OPT_NO_BOOT,
-	OPT_VCPUS, OPT_MEMORY, OPT_TIMEOUT, OPT_PAYLOAD,
+	OPT_VCPUS, OPT_MEMORY, OPT_TIMEOUT, OPT_PAYLOAD, OPT_DEEP,
 };
 
 #define GLOBAL_SHORTOPTS "+hqvo:"
@@ -136,6 +136,9 @@ static int run_option(struct cli *cli, int c, const char *arg)
 	switch (c) {
 	case OPT_NO_BOOT:
 		cli->run.boot = false;
+		return 1;
+	case OPT_DEEP:
+		cli->run.deep = true;
 		return 1;
 	case OPT_VCPUS:
 		if (!parse_uint("--vcpus", arg, 1, 8, &cli->run.boot_vcpus))
@@ -301,6 +304,7 @@ static int run_and_report(struct cli *cli, const struct check *const *list, unsi
 static const struct option run_longopts[] = {
 	GLOBAL_LONGOPTS,
 	{ "no-boot", no_argument, NULL, OPT_NO_BOOT },
+	{ "deep", no_argument, NULL, OPT_DEEP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -483,6 +487,7 @@ static void usage(FILE *out)
 		"  -v, --verbose         text: details, advice and fix ids\n"
 		"  --version, -h --help\n"
 		"doctor/check: --no-boot    skip vm.smoke_boot\n"
+		"              --deep       slower live probes: start QEMU with KVM (emulator.qemu)\n"
 		"boot: --vcpus N --memory MiB --timeout SEC --payload FILE\n\n"
 		"Exit status: 0 ready, 1 degraded, 2 not ready, 3 unknown or usage error.\n");
 }

@@ -5,13 +5,20 @@
 
 extern const struct check check_host_os, check_cpu_virt_extensions, check_kvm_modules,
 	check_kvm_device, check_kvm_api, check_vm_smoke_boot;
+extern const struct check check_host_hypervisor, check_host_resources, check_cpu_nested,
+	check_user_groups, check_emulator_qemu;
 
 const struct check *const checks[] = {
 	&check_host_os,
+	&check_host_hypervisor,
+	&check_host_resources,
 	&check_cpu_virt_extensions,
+	&check_cpu_nested,
 	&check_kvm_modules,
 	&check_kvm_device,
 	&check_kvm_api,
+	&check_user_groups,
+	&check_emulator_qemu,
 	&check_vm_smoke_boot,
 };
 const unsigned n_checks = ARRAY_SIZE(checks);
