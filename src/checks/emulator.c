@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
@@ -71,6 +72,7 @@ struct probe {
 	const char *input;	/* written to stdin, then closed; NULL: /dev/null */
 	pid_t pid;
 	int fd[2];		/* stdout, stderr read ends; -1 when closed */
+	int pidfd;		/* readable when it exits (Linux 5.3+); -1 without */
 	char out[2][PROBE_OUT_MAX];
 	size_t len[2];
 	int status;		/* wait status */
@@ -140,6 +142,7 @@ static int probe_start(struct probe *p)
 	}
 	p->fd[0] = out[0];
 	p->fd[1] = err[0];
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
 	return 0;
@@ -199,33 +202,41 @@ static void probes_run(struct probe *ps, unsigned n, unsigned timeout_ms)
 	for (;;) {
 		struct pollfd pfd[32];
 		struct probe *owner[32];
-		int which[32];
+		int which[32];	/* 0 stdout, 1 stderr, 2 pidfd */
 		unsigned np = 0;
-		bool running = false;
+		bool running = false, blind = false;
 		uint64_t now = now_us();
-		int r;
+		int r, wait_ms;
 
 		for (unsigned i = 0; i < n; i++) {
-			probe_reap(&ps[i], false);
-			if (ps[i].pid >= 0 && !ps[i].exited)
-				running = true;
-			for (int k = 0; k < 2; k++)
-				if (ps[i].fd[k] >= 0 && np < ARRAY_SIZE(pfd)) {
-					pfd[np] = (struct pollfd){ .fd = ps[i].fd[k], .events = POLLIN };
-					owner[np] = &ps[i];
-					which[np++] = k;
-				}
+			struct probe *p = &ps[i];
+
+			probe_reap(p, false);
+			if (p->pid < 0 || p->exited)
+				continue;
+			running = true;
+			for (int k = 0; k < 3 && np < ARRAY_SIZE(pfd); k++) {
+				int fd = k < 2 ? p->fd[k] : p->pidfd;
+
+				if (fd < 0)
+					continue;
+				pfd[np] = (struct pollfd){ .fd = fd, .events = POLLIN };
+				owner[np] = p;
+				which[np++] = k;
+			}
+			blind |= p->pidfd < 0;
 		}
-		if (!running && !np)
+		if (!running || now >= deadline)
 			break;
-		if (now >= deadline)
-			break;
-		/* Output closed but not yet exited: poll with nothing to wait on, in short steps. */
-		r = poll(pfd, np, np ? (int)((deadline - now + 999) / 1000) : 2);
+		wait_ms = (int)((deadline - now + 999) / 1000);
+		/* Without a pidfd nothing wakes us at exit: look again every millisecond. */
+		if (blind && wait_ms > 1)
+			wait_ms = 1;
+		r = poll(pfd, np, wait_ms);
 		if (r < 0 && errno != EINTR)
 			break;
 		for (unsigned k = 0; k < np; k++)
-			if (pfd[k].revents)
+			if (pfd[k].revents && which[k] < 2)
 				probe_drain(owner[k], which[k]);
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -243,6 +254,7 @@ static void probes_run(struct probe *ps, unsigned n, unsigned timeout_ms)
 				probe_drain(p, k);	/* whatever it wrote before it died */
 			close_fd(&p->fd[k]);
 		}
+		close_fd(&p->pidfd);
 	}
 }
 
