@@ -283,6 +283,7 @@ static int run_and_report(struct cli *cli, const struct check *const *list, unsi
 		list = checks;
 		n = n_checks;
 	}
+	run_prepare(&ctx, list, n);
 	for (unsigned i = 0; i < n && run.n < ARRAY_SIZE(run.result); i++) {
 		run.check[run.n] = list[i];
 		run_check(&ctx, list[i], &run.result[run.n]);

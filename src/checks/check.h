@@ -74,6 +74,10 @@ struct check {
 	const char *explain;	/* long text for `explain` */
 	void (*run)(struct check_ctx *ctx, struct check_result *r);
 	unsigned flags;
+	/* Optional: start slow live work (a child process) before the first check of the run,
+	 * so that it overlaps with the others; run() collects it. Never called for a check
+	 * that will be skipped as offline. */
+	void (*prepare)(struct check_ctx *ctx);
 };
 #define CHECK_LIVE_ONLY (1u << 0)	/* needs ioctl/CPUID/exec: skip under --root */
 
@@ -110,6 +114,8 @@ const char *verdict_name(enum verdict v);
 int verdict_exit_code(enum verdict v);
 enum verdict run_verdict(const struct run *run);
 void run_check(struct check_ctx *ctx, const struct check *c, struct check_result *r);
+/* Call the prepare hook of every listed check that has one and will run. */
+void run_prepare(struct check_ctx *ctx, const struct check *const *list, unsigned n);
 void run_free(struct run *run);
 /* The result of an earlier check in this run, or NULL. */
 const struct check_result *run_result(const struct run *run, const char *id);

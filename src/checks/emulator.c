@@ -80,6 +80,8 @@ struct probe {
 	bool timed_out, exited;
 	int spawn_err;		/* -errno when it never started */
 	int input_err;		/* -errno writing its stdin */
+	pthread_t thread;	/* the thread running probe_start(), until joined */
+	bool threaded;
 };
 
 static void close_fd(int *fd)
@@ -196,32 +198,31 @@ static void probe_reap(struct probe *p, bool block)
 }
 
 /*
- * Run all probes at once and collect them together: their start-up costs overlap. Each
- * gets the same deadline; one still running at it is killed with its process group and
+ * Start all probes at once and collect them together: their start-up costs overlap.
+ * They share one deadline; one still running at it is killed with its process group and
  * reaped, never left behind.
  */
-static void probes_run(struct probe *ps, unsigned n, unsigned timeout_ms)
+/*
+ * posix_spawn returns only once the child has exec'd, and exec of an 18 MB QEMU takes
+ * milliseconds here: each probe starts from its own thread, so the execs overlap with
+ * each other and with whatever the caller does until probes_collect().
+ */
+static void probes_start(struct probe *ps, unsigned n)
 {
-	uint64_t deadline = now_us() + (uint64_t)timeout_ms * 1000;
-
-	pthread_t tid[8];
-	bool threaded[8] = { false };
-
-	/*
-	 * posix_spawn returns only once the child has exec'd, and exec of an 18 MB QEMU takes
-	 * milliseconds here: start each probe from its own thread so the execs overlap too.
-	 */
-	for (unsigned i = 0; i < n; i++)
-		threaded[i] = i > 0 && i < ARRAY_SIZE(tid) &&
-			      pthread_create(&tid[i], NULL, probe_thread, &ps[i]) == 0;
-	if (n)
-		probe_start(&ps[0]);
-	for (unsigned i = 1; i < n; i++) {
-		if (threaded[i])
-			pthread_join(tid[i], NULL);
-		else
+	for (unsigned i = 0; i < n; i++) {
+		ps[i].threaded = pthread_create(&ps[i].thread, NULL, probe_thread, &ps[i]) == 0;
+		if (!ps[i].threaded)
 			probe_start(&ps[i]);
 	}
+}
+
+static void probes_collect(struct probe *ps, unsigned n, uint64_t deadline)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ps[i].threaded) {
+			pthread_join(ps[i].thread, NULL);
+			ps[i].threaded = false;
+		}
 	for (;;) {
 		struct pollfd pfd[32];
 		struct probe *owner[32];
@@ -500,103 +501,146 @@ static struct probe *probe_add(struct probe *ps, unsigned *n)
 	return p;
 }
 
-static void run_emulator(struct check_ctx *ctx, struct check_result *r)
+/* Everything one run of the check needs, from the search to the collected probes. */
+struct emu_job {
+	const struct host *host;
+	const struct qemu_arch *qa;
+	char kernel_arch[64], name[64], machine[2][64];
+	struct candidates emu, img;
+	struct probe ps[4], *pv, *pi, *pdh, *pdf;
+	unsigned n, timeout_ms;
+	uint64_t deadline;
+	bool deep;
+};
+
+/* Find the binaries and, live, launch the probes; nothing here waits for them. */
+static void job_start(struct check_ctx *ctx, struct emu_job *j)
 {
 	struct host *h = ctx->host;
-	const struct qemu_arch *qa;
-	struct candidates emu = { 0 }, img = { 0 };
-	struct probe ps[4], *pv, *pi = NULL, *pdh = NULL, *pdf = NULL;
-	char kernel_arch[64], name[64], machine[2][64], line[200];
-	char emu_ver[32] = "", img_ver[32] = "";
-	bool deep;
-	unsigned n = 0, timeout_ms;
 
-	qa = host_qemu_arch(h, kernel_arch, sizeof(kernel_arch));
+	memset(j, 0, sizeof(*j));
+	j->host = h;
+	j->qa = host_qemu_arch(h, j->kernel_arch, sizeof(j->kernel_arch));
+	if (!j->qa)
+		return;
+	sfmt(j->name, "qemu-system-%s", j->qa->qemu);
+	find_binary(h, j->name, j->qa->qemu, &j->emu, true);
+	find_binary(h, "qemu-img", j->qa->qemu, &j->img, false);
+	j->deep = ctx->opt && ctx->opt->deep && h->live;
+	if (!j->emu.n || !h->live)
+		return;	/* a foreign root's binaries are not ours to run */
+
+	j->pv = probe_add(j->ps, &j->n);
+	j->pv->argv[0] = j->emu.path[0];
+	j->pv->argv[1] = "--version";
+	if (j->img.n) {
+		j->pi = probe_add(j->ps, &j->n);
+		j->pi->argv[0] = j->img.path[0];
+		j->pi->argv[1] = "--version";
+	}
+	j->timeout_ms = VERSION_TIMEOUT_MS;
+	if (j->deep) {
+		/* One batch: the version probes hide inside the machine start-up. */
+		j->pdh = probe_add(j->ps, &j->n);
+		deep_argv(j->pdh, j->emu.path[0], j->qa, "host", j->machine[0], sizeof(j->machine[0]));
+		if (j->qa->fallback_cpu) {
+			j->pdf = probe_add(j->ps, &j->n);
+			deep_argv(j->pdf, j->emu.path[0], j->qa, j->qa->fallback_cpu, j->machine[1],
+				  sizeof(j->machine[1]));
+		}
+		j->timeout_ms = DEEP_TIMEOUT_MS;
+	}
+	j->deadline = now_us() + (uint64_t)j->timeout_ms * 1000;
+	probes_start(j->ps, j->n);
+}
+
+/*
+ * Started by prepare() before the first check runs, so QEMU's ~13 ms start-up overlaps
+ * with every check before this one; run() collects it. One run per process, one job.
+ */
+static struct emu_job prepared;
+static bool have_prepared;
+
+static void prepare_emulator(struct check_ctx *ctx)
+{
+	job_start(ctx, &prepared);
+	have_prepared = true;
+}
+
+static void run_emulator(struct check_ctx *ctx, struct check_result *r)
+{
+	static struct emu_job local;
+	struct emu_job *j = &local;
+	const struct qemu_arch *qa;
+	char line[200], emu_ver[32] = "", img_ver[32] = "";
+
+	if (have_prepared && prepared.host == ctx->host) {
+		j = &prepared;
+		have_prepared = false;
+	} else {
+		job_start(ctx, j);
+	}
+	qa = j->qa;
 	if (!qa) {
 		result_set(r, CHECK_SKIP, "no QEMU target known for architecture '%s'",
-			   kernel_arch[0] ? kernel_arch : "unknown");
+			   j->kernel_arch[0] ? j->kernel_arch : "unknown");
 		return;
 	}
-	sfmt(name, "qemu-system-%s", qa->qemu);
 	detail_str(r, "arch", "%s", qa->qemu);
-	find_binary(h, name, qa->qemu, &emu, true);
-	find_binary(h, "qemu-img", qa->qemu, &img, false);
-
 	detail_list_add(r, "candidates", NULL);
-	for (unsigned i = 0; i < emu.n; i++)
-		detail_list_add(r, "candidates", emu.path[i]);
-	if (emu.n)
-		detail_str(r, "emulator", "%s", emu.path[0]);
+	for (unsigned i = 0; i < j->emu.n; i++)
+		detail_list_add(r, "candidates", j->emu.path[i]);
+	if (j->emu.n)
+		detail_str(r, "emulator", "%s", j->emu.path[0]);
 	else
 		detail_null(r, "emulator");
 	detail_null(r, "version");
-	if (img.n)
-		detail_str(r, "qemu_img", "%s", img.path[0]);
+	if (j->img.n)
+		detail_str(r, "qemu_img", "%s", j->img.path[0]);
 	else
 		detail_null(r, "qemu_img");
 	detail_null(r, "qemu_img_version");
-	deep = ctx->opt && ctx->opt->deep && h->live;
 	detail_null(r, "deep");
 
-	if (!emu.n) {
+	if (!j->emu.n) {
 		result_set(r, CHECK_FAIL, "no %s: this is why libvirt says 'Cannot find suitable emulator "
-			   "for %s'", name, qa->qemu);
+			   "for %s'", j->name, qa->qemu);
 		result_advise(r, "Install QEMU for this architecture (Debian/Ubuntu: qemu-system-x86, "
 			      "qemu-system-arm, ...; Fedora/RHEL: qemu-kvm, which RHEL installs as "
 			      "/usr/libexec/qemu-kvm), then restart libvirtd so it probes again.");
 		result_fix(r, "packages.install_qemu");
 		return;
 	}
-	if (!h->live) {
-		/* A foreign root's binaries are not ours to run. */
-		if (!img.n) {
+	if (!ctx->host->live) {
+		if (!j->img.n) {
 			result_set(r, CHECK_WARN, "%s found, but no qemu-img (versions not probed offline)",
-				   emu.path[0]);
+				   j->emu.path[0]);
 			result_advise(r, "qemu-img creates and converts disk images. Debian/Ubuntu: "
 				      "qemu-utils; Fedora/RHEL: qemu-img.");
 			result_fix(r, "packages.install_qemu");
 		} else {
-			result_set(r, CHECK_PASS, "%s and %s (versions not probed offline)", emu.path[0],
-				   img.path[0]);
+			result_set(r, CHECK_PASS, "%s and %s (versions not probed offline)", j->emu.path[0],
+				   j->img.path[0]);
 		}
 		return;
 	}
 
-	pv = probe_add(ps, &n);
-	pv->argv[0] = emu.path[0];
-	pv->argv[1] = "--version";
-	if (img.n) {
-		pi = probe_add(ps, &n);
-		pi->argv[0] = img.path[0];
-		pi->argv[1] = "--version";
-	}
-	timeout_ms = VERSION_TIMEOUT_MS;
-	if (deep) {
-		/* One batch: the version probes hide inside the machine start-up. */
-		pdh = probe_add(ps, &n);
-		deep_argv(pdh, emu.path[0], qa, "host", machine[0], sizeof(machine[0]));
-		if (qa->fallback_cpu) {
-			pdf = probe_add(ps, &n);
-			deep_argv(pdf, emu.path[0], qa, qa->fallback_cpu, machine[1], sizeof(machine[1]));
-		}
-		timeout_ms = DEEP_TIMEOUT_MS;
-	}
-	probes_run(ps, n, timeout_ms);
+	probes_collect(j->ps, j->n, j->deadline);
 
-	if (parse_version(pv->out[0], emu_ver, sizeof(emu_ver)))
+	if (parse_version(j->pv->out[0], emu_ver, sizeof(emu_ver)))
 		detail_str(r, "version", "%s", emu_ver);
-	if (pi && parse_version(pi->out[0], img_ver, sizeof(img_ver)))
+	if (j->pi && parse_version(j->pi->out[0], img_ver, sizeof(img_ver)))
 		detail_str(r, "qemu_img_version", "%s", img_ver);
 
-	if (!probe_ok(pv) || !emu_ver[0]) {
-		failure_line(pv, line, sizeof(line));
-		if (pv->timed_out)
-			result_set(r, CHECK_FAIL, "%s --version timed out after %u ms (killed)", emu.path[0],
-				   timeout_ms);
-		else if (probe_ok(pv))
-			result_set(r, CHECK_FAIL, "%s --version printed no QEMU version", emu.path[0]);
+	if (!probe_ok(j->pv) || !emu_ver[0]) {
+		failure_line(j->pv, line, sizeof(line));
+		if (j->pv->timed_out)
+			result_set(r, CHECK_FAIL, "%s --version timed out after %u ms (killed)",
+				   j->emu.path[0], j->timeout_ms);
+		else if (probe_ok(j->pv))
+			result_set(r, CHECK_FAIL, "%s --version printed no QEMU version", j->emu.path[0]);
 		else
-			result_set(r, CHECK_FAIL, "%s --version failed: %s", emu.path[0], line);
+			result_set(r, CHECK_FAIL, "%s --version failed: %s", j->emu.path[0], line);
 		detail_str(r, "version_error", "%s", line);
 		result_advise(r, "libvirt runs this same binary to learn what it can do; one that does "
 			      "not answer makes libvirt report 'Cannot find suitable emulator for %s'. "
@@ -604,30 +648,32 @@ static void run_emulator(struct check_ctx *ctx, struct check_result *r)
 		result_fix(r, "packages.install_qemu");
 		return;
 	}
-	if (deep && judge_deep(r, pdh, pdf, qa->fallback_cpu))
+	if (j->deep && judge_deep(r, j->pdh, j->pdf, qa->fallback_cpu))
 		return;
 	if (!img_ver[0]) {
-		result_set(r, CHECK_WARN, "%s %s, but %s", emu.path[0], emu_ver,
-			   pi ? "qemu-img --version failed" : "no qemu-img");
+		result_set(r, CHECK_WARN, "%s %s, but %s", j->emu.path[0], emu_ver,
+			   j->pi ? "qemu-img --version failed" : "no qemu-img");
 		result_advise(r, "qemu-img creates and converts disk images (virt-install and libvirt "
 			      "storage pools use it). Debian/Ubuntu: qemu-utils; Fedora/RHEL: qemu-img.");
 		result_fix(r, "packages.install_qemu");
 		return;
 	}
-	result_set(r, CHECK_PASS, "%s %s, qemu-img %s%s", emu.path[0], emu_ver, img_ver,
-		   deep ? "; a KVM machine starts with -cpu host" : "");
+	result_set(r, CHECK_PASS, "%s %s, qemu-img %s%s", j->emu.path[0], emu_ver, img_ver,
+		   j->deep ? "; a KVM machine starts with -cpu host" : "");
 }
 
 const struct check check_emulator_qemu = {
 	.id = "emulator.qemu",
 	.title = "QEMU emulator for this architecture",
 	.run = run_emulator,
+	.prepare = prepare_emulator,
 	.explain =
 	"Looks for qemu-system-<arch> for the host's architecture (x86_64, aarch64, ppc64,\n"
 	"s390x, riscv64...) on $PATH and where distributions install it: /usr/bin,\n"
 	"/usr/local/bin, RHEL's /usr/libexec/qemu-kvm and /usr/bin/qemu-kvm; and qemu-img.\n"
 	"Live, it runs each with --version (execve, no shell, killed after 2 s) and reports\n"
-	"the versions; both run at once so their start-up costs overlap. Under --root it only\n"
+	"the versions; both run at once, started before the first check of the run, so their\n"
+	"start-up overlaps with each other and with the other checks. Under --root it only\n"
 	"looks for executable files inside the root.\n"
 	"\n"
 	"Why: libvirt's \"Cannot find suitable emulator for x86_64\" means exactly this: it\n"

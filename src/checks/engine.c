@@ -211,6 +211,13 @@ void run_check(struct check_ctx *ctx, const struct check *c, struct check_result
 	r->us = now_us() - t0;
 }
 
+void run_prepare(struct check_ctx *ctx, const struct check *const *list, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (list[i]->prepare && !((list[i]->flags & CHECK_LIVE_ONLY) && !ctx->host->live))
+			list[i]->prepare(ctx);
+}
+
 const struct check_result *run_result(const struct run *run, const char *id)
 {
 	if (!run)
