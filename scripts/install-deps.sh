@@ -16,6 +16,8 @@ libseccomp:libseccomp-dev:libseccomp-devel:libseccomp:libseccomp-devel:libseccom
 jansson:libjansson-dev:jansson-devel:jansson:libjansson-devel:jansson-dev
 inih:libinih-dev:inih-devel:libinih:libinih-devel:inih-dev
 cmocka:libcmocka-dev:libcmocka-devel:cmocka:libcmocka-devel:cmocka-dev
+qemu-system-x86_64:qemu-system-x86:qemu-kvm:qemu-base:qemu-x86:qemu-system-x86_64
+qemu-img:qemu-utils:qemu-img:qemu-img:qemu-tools:qemu-img
 "
 
 if command -v apt-get >/dev/null 2>&1; then col=2; install="apt-get install -y --no-install-recommends"
@@ -31,7 +33,8 @@ fi
 
 present() {
 	case "$1" in
-	cc|make|pkg-config) command -v "$1" >/dev/null 2>&1 ;;
+	# QEMU is for the tests: emulator.qemu runs it for real (found, --version, --deep).
+	cc|make|pkg-config|qemu-system-x86_64|qemu-img) command -v "$1" >/dev/null 2>&1 ;;
 	*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1" ;;
 	esac
 }
