@@ -238,6 +238,37 @@ static void test_emulator_timeout(void **state)
 	rmdir(dir);
 }
 
+/* An emulator that cannot even be executed (an empty file with x bits): fail, saying why. */
+static void test_emulator_unrunnable(void **state)
+{
+	char dir[] = "/tmp/vd-emu-empty.XXXXXX", path[300], env_path[400];
+	struct result res = { 0 };
+	struct utsname u;
+	const char *err;
+	json_t *j;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	uname(&u);
+	sfmt(path, "%s/qemu-system-%s", dir, u.machine);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	assert_true(fd >= 0);
+	close(fd);
+	sfmt(env_path, "PATH=%s:/usr/bin:/bin", dir);
+	j = live_check(&res, (char *const[]){ env_path, NULL }, "emulator.qemu", NULL);
+	assert_string_equal(check_status(j, "emulator.qemu"), "fail");
+	assert_non_null(strstr(summary(j, "emulator.qemu"), "--version failed"));
+	err = json_string_value(detail(j, "emulator.qemu", "version_error"));
+	assert_non_null(err);
+	assert_non_null(strstr(err, "cannot execute"));
+	assert_true(has_fix(j, "emulator.qemu", "packages.install_qemu"));
+	json_decref(j);
+	result_clear(&res);
+	unlink(path);
+	rmdir(dir);
+}
+
 /*
  * --deep against the real QEMU. The oracle is QEMU itself, run here directly: if it
  * dies with an error line, the check must report that very line; if it keeps running
@@ -637,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_emulator_no_qemu_img),
 		cmocka_unit_test(test_emulator_not_executable),
 		cmocka_unit_test(test_emulator_timeout),
+		cmocka_unit_test(test_emulator_unrunnable),
 		cmocka_unit_test(test_emulator_deep),
 		cmocka_unit_test(test_deep_usage),
 		cmocka_unit_test(test_hypervisor_fixtures),

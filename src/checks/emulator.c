@@ -102,7 +102,7 @@ static int probe_start(struct probe *p)
 	sigset_t none, dflt;
 	int r;
 
-	p->fd[0] = p->fd[1] = -1;
+	p->fd[0] = p->fd[1] = p->pidfd = -1;
 	p->pid = -1;
 	/* stdin is a socket so that send(MSG_NOSIGNAL) to a child that already died cannot
 	 * raise SIGPIPE in us. */
@@ -497,7 +497,7 @@ static struct probe *probe_add(struct probe *ps, unsigned *n)
 
 	memset(p, 0, sizeof(*p));
 	p->pid = -1;
-	p->fd[0] = p->fd[1] = -1;
+	p->fd[0] = p->fd[1] = p->pidfd = -1;
 	return p;
 }
 
