@@ -488,14 +488,20 @@ static void usage(FILE *out)
 		"  -v, --verbose         text: details, advice and fix ids\n"
 		"  --version, -h --help\n"
 		"doctor/check: --no-boot    skip vm.smoke_boot\n"
-		"              --deep       slower live probes: start QEMU with KVM (emulator.qemu)\n"
+		"              --deep       slower live probes: start QEMU with KVM (emulator.qemu);\n"
+		"                           also accepted before the command\n"
 		"boot: --vcpus N --memory MiB --timeout SEC --payload FILE\n\n"
 		"Exit status: 0 ready, 1 degraded, 2 not ready, 3 unknown or usage error.\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
+	/* --deep is also accepted before the verb, since `virt-doctor --deep` reads naturally. */
+	static const struct option longopts[] = {
+		GLOBAL_LONGOPTS,
+		{ "deep", no_argument, NULL, OPT_DEEP },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct cli cli = { .run = { .boot = true } };
 	const char *verb = "doctor";
 	char *default_argv[] = { (char *)"doctor", NULL };
@@ -512,7 +518,7 @@ int main(int argc, char **argv)
 				error("unknown option '%s' (see --help)", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
-		r = global_option(&cli, c, optarg);
+		r = run_option(&cli, c, optarg);
 		if (r <= 0)
 			return EXIT_USAGE;
 	}

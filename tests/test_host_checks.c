@@ -331,6 +331,10 @@ static void test_deep_usage(void **state)
 	RUN(&res, "list", "--deep");
 	assert_int_equal(res.status, 3);
 	result_clear(&res);
+	/* Before the verb it means the same as after it. */
+	RUN(&res, "--deep", "--format", "json", "check", "host.os");
+	assert_int_equal(res.status, 0);
+	result_clear(&res);
 }
 
 /* ---- host.hypervisor ---- */
