@@ -23,6 +23,8 @@ libvirtd:libvirt-daemon-system:libvirt-daemon-kvm:libvirt:libvirt-daemon-qemu:li
 py-jsonschema:python3-jsonschema:python3-jsonschema:python-jsonschema:python3-jsonschema:py3-jsonschema
 py-prometheus_client:python3-prometheus-client:python3-prometheus_client:python-prometheus_client:python3-prometheus_client:py3-prometheus-client
 ansible-playbook:ansible:ansible:ansible:ansible:ansible
+qemu-system-x86_64:qemu-system-x86:qemu-kvm:qemu-base:qemu-x86:qemu-system-x86_64
+qemu-img:qemu-utils:qemu-img:qemu-img:qemu-tools:qemu-img
 "
 # virsh and libvirtd are for the tests: tests/test_libvirt.c runs the real daemon.
 
@@ -39,7 +41,7 @@ fi
 
 present() {
 	case "$1" in
-	cc|make|pkg-config|ip|virsh|ansible-playbook) command -v "$1" >/dev/null 2>&1 ;;
+	cc|make|pkg-config|ip|virsh|ansible-playbook|qemu-system-x86_64|qemu-img) command -v "$1" >/dev/null 2>&1 ;;
 	libvirtd) command -v libvirtd >/dev/null 2>&1 || [ -x /usr/sbin/libvirtd ] ;;
 	# Test-only Python modules (check-json's schema validator, the Prometheus text parser).
 	py-*) "$(command -v /usr/bin/python3 || command -v python3)" -c "import ${1#py-}" >/dev/null 2>&1 ;;

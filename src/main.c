@@ -51,7 +51,7 @@ static void error(const char *fmt, ...)
 enum {
 	OPT_ROOT = 0x100, OPT_FORMAT, OPT_OUTPUT, OPT_COLOR, OPT_VERSION, OPT_NO_BOOT,
 	OPT_VCPUS, OPT_MEMORY, OPT_TIMEOUT, OPT_PAYLOAD, OPT_APPLY, OPT_YES, OPT_ONLY, OPT_JOURNAL,
-	OPT_DATA_DIR, OPT_STALE_AFTER, OPT_NOW,
+	OPT_DATA_DIR, OPT_STALE_AFTER, OPT_NOW, OPT_DEEP,
 };
 
 /* The whole command line, for the sudo line `fix --apply` prints when it is not root. */
@@ -142,6 +142,9 @@ static int run_option(struct cli *cli, int c, const char *arg)
 	switch (c) {
 	case OPT_NO_BOOT:
 		cli->run.boot = false;
+		return 1;
+	case OPT_DEEP:
+		cli->run.deep = true;
 		return 1;
 	case OPT_VCPUS:
 		if (!parse_uint("--vcpus", arg, 1, 8, &cli->run.boot_vcpus))
@@ -335,6 +338,7 @@ static int run_and_report(struct cli *cli, const struct check *const *list, unsi
 static const struct option run_longopts[] = {
 	GLOBAL_LONGOPTS,
 	{ "no-boot", no_argument, NULL, OPT_NO_BOOT },
+	{ "deep", no_argument, NULL, OPT_DEEP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -797,6 +801,8 @@ static void usage(FILE *out)
 		"  -v, --verbose         text: details, advice and fix ids\n"
 		"  --version, -h --help\n"
 		"doctor/check: --no-boot    skip vm.smoke_boot\n"
+		"              --deep       slower live probes: start QEMU with KVM (emulator.qemu);\n"
+		"                           also accepted before the command\n"
 		"boot: --vcpus N --memory MiB --timeout SEC --payload FILE\n"
 		"fix: --apply --yes --only ID... --journal FILE --data-dir DIR\n"
 		"fleet: --stale-after DURATION (default 7d)  --now TIME (RFC 3339 or @EPOCH)\n\n"
@@ -805,7 +811,12 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
+	/* --deep is also accepted before the verb, since `virt-doctor --deep` reads naturally. */
+	static const struct option longopts[] = {
+		GLOBAL_LONGOPTS,
+		{ "deep", no_argument, NULL, OPT_DEEP },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct cli cli = { .run = { .boot = true } };
 	const char *verb = "doctor";
 	char *default_argv[] = { (char *)"doctor", NULL };
@@ -824,7 +835,7 @@ int main(int argc, char **argv)
 				error("unknown option '%s' (see --help)", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
-		r = global_option(&cli, c, optarg);
+		r = run_option(&cli, c, optarg);
 		if (r <= 0)
 			return EXIT_USAGE;
 	}

@@ -97,6 +97,33 @@ int group_find_by_name(const char *text, const char *name, struct group_entry *o
 	return for_each_line(text, 4, group_match, &q);
 }
 
+struct group_walk {
+	bool (*fn)(const struct group_entry *g, void *data);
+	void *data;
+};
+
+static bool group_visit(char **f, unsigned n, void *data)
+{
+	struct group_walk *w = data;
+	struct group_entry g;
+	unsigned long id;
+
+	(void)n;
+	if (!parse_id(f[2], &id))
+		return false;
+	scopy(g.name, f[0]);
+	g.gid = (gid_t)id;
+	scopy(g.members, strstrip(f[3]));
+	return w->fn(&g, w->data);
+}
+
+void group_foreach(const char *text, bool (*fn)(const struct group_entry *g, void *data), void *data)
+{
+	struct group_walk w = { .fn = fn, .data = data };
+
+	for_each_line(text, 4, group_visit, &w);
+}
+
 struct passwd_query {
 	uid_t uid;
 	char *name;

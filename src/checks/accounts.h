@@ -19,6 +19,8 @@ int group_find_by_gid(const char *text, gid_t gid, struct group_entry *out);
 int group_find_by_name(const char *text, const char *name, struct group_entry *out);
 int passwd_find_by_uid(const char *text, uid_t uid, char *name, size_t size, gid_t *gid);
 bool group_has_member(const struct group_entry *g, const char *user);
+/* Call fn for every well-formed group line, in file order, until it returns true. */
+void group_foreach(const char *text, bool (*fn)(const struct group_entry *g, void *data), void *data);
 
 /* Through the host: name of uid/gid, and whether user is in group (primary or listed). */
 int host_user_name(const struct host *h, uid_t uid, char *name, size_t size, gid_t *primary);

@@ -59,6 +59,7 @@ struct run_options {
 	bool boot;		/* run vm.smoke_boot */
 	unsigned boot_vcpus, boot_memory_mib, boot_timeout_ms;
 	const char *boot_payload;
+	bool deep;		/* slower, more thorough live probes (emulator.qemu starts QEMU with KVM) */
 };
 
 struct run;

@@ -4,6 +4,7 @@
 #define VD_KVM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "checks/cpuinfo.h"
 #include "host.h"
@@ -27,6 +28,10 @@ struct kvm_backend_facts {
 
 /* Which backend is active, judged from the root's /sys/module (no live probe). */
 void kvm_backend_probe(const struct host *h, struct kvm_backend_facts *f);
+
+/* The backend's `nested` module parameter (Y/N/1/0): 0 with *on set and the raw value in
+ * raw, -ENOENT when the backend has no such parameter, -EBADMSG for an unknown value. */
+int kvm_nested_param(const struct host *h, const char *backend, bool *on, char *raw, size_t size);
 
 /* /proc/cpuinfo through the host context, read and parsed once per host; 0 or -errno
  * (-EBADMSG when garbled). */

@@ -39,6 +39,27 @@ void kvm_backend_probe(const struct host *h, struct kvm_backend_facts *f)
 	}
 }
 
+int kvm_nested_param(const struct host *h, const char *backend, bool *on, char *raw, size_t size)
+{
+	char path[128], value[16];
+	int r;
+
+	sfmt(path, "/sys/module/%s/parameters/nested", backend);
+	r = host_read_line(h, path, value, sizeof(value));
+	if (r < 0)
+		return r;
+	if (raw)
+		snprintf(raw, size, "%s", value);
+	/* kvm_intel prints Y/N, kvm_amd and kvm_hv print 1/0. */
+	if (streq(value, "Y") || streq(value, "y") || streq(value, "1"))
+		*on = true;
+	else if (streq(value, "N") || streq(value, "n") || streq(value, "0"))
+		*on = false;
+	else
+		return -EBADMSG;
+	return 0;
+}
+
 /* Several checks and the report header all want the CPU; the file can be megabytes. */
 struct host_cache {
 	bool cpuinfo_done;

@@ -121,12 +121,10 @@ static enum module_state module_state(struct modules_env *env, const char *name,
 
 static void report_nested(struct check_ctx *ctx, struct check_result *r, const char *backend)
 {
-	char path[128], value[16];
+	bool on;
 
-	sfmt(path, "/sys/module/%s/parameters/nested", backend);
-	if (host_read_line(ctx->host, path, value, sizeof(value)) < 0)
-		return;
-	detail_bool(r, "nested", value[0] == 'Y' || value[0] == 'y' || value[0] == '1');
+	if (kvm_nested_param(ctx->host, backend, &on, NULL, 0) == 0)
+		detail_bool(r, "nested", on);
 }
 
 /* Options configured in modprobe.d for the backend: what the next load will use. */

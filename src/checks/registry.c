@@ -8,13 +8,20 @@ extern const struct check check_host_os, check_cpu_virt_extensions, check_kvm_mo
 extern const struct check check_net_default_network, check_net_ip_forward, check_net_tun,
 	check_net_vhost_net, check_net_bridge_netfilter;
 extern const struct check check_libvirt_daemon;
+extern const struct check check_host_hypervisor, check_host_resources, check_cpu_nested,
+	check_user_groups, check_emulator_qemu;
 
 const struct check *const checks[] = {
 	&check_host_os,
+	&check_host_hypervisor,
+	&check_host_resources,
 	&check_cpu_virt_extensions,
+	&check_cpu_nested,
 	&check_kvm_modules,
 	&check_kvm_device,
 	&check_kvm_api,
+	&check_user_groups,
+	&check_emulator_qemu,
 	&check_libvirt_daemon,
 	&check_net_default_network,
 	&check_net_ip_forward,
