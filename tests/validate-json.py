@@ -23,7 +23,8 @@ ap.add_argument("paths", nargs="+")
 args = ap.parse_args()
 
 # kind -> schema file; a schema another part of the tree has not written yet is reported, not guessed.
-SCHEMAS = {"report": "report.schema.json", "fleet": "fleet.schema.json", "fix-plan": "fix.schema.json"}
+SCHEMAS = {"report": "report.schema.json", "fleet": "fleet.schema.json", "fix-plan": "fix.schema.json",
+           "fix-journal": "fix-journal.schema.json"}
 validators = {}
 for kind, name in SCHEMAS.items():
     path = os.path.join(args.schemas, name)

@@ -416,8 +416,9 @@ static void journal(FILE *j, const struct fix_plan *p, unsigned idx, const struc
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03ldZ", ts.tv_nsec / 1000000);
-	o = json_pack("{s:s, s:s, s:i, s:s}", "time", stamp, "fix", p->fix->id, "step", idx + 1,
-		      "kind", step_kind_name(s->kind));
+	/* "kind" names the document, as in every JSON virt-doctor writes; "action" the step's kind. */
+	o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "kind", "fix-journal", "time", stamp, "fix", p->fix->id,
+		      "step", idx + 1, "action", step_kind_name(s->kind));
 	switch (s->kind) {
 	case STEP_COMMAND:
 	case STEP_GROUP:

@@ -7,7 +7,8 @@
 #include "util.h"
 #include "version.h"
 
-#define FIX_SCHEMA_VERSION 1
+/* Same rules as the report's (docs/report.md): major = breaking, minor = compatible additions. */
+#define FIX_SCHEMA_VERSION "1.0.0"
 
 /* Words with spaces or shell metacharacters get quotes, so the line can be pasted. */
 static void print_word(FILE *out, const char *w)
@@ -237,7 +238,7 @@ int fix_report_json(FILE *out, const struct fix_report *r)
 		}
 		json_array_append_new(items, o);
 	}
-	root = json_pack("{s:s, s:i, s:s, s:b, s:b, s:b, s:o}", "kind", "fix-plan", "schema_version",
+	root = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:o}", "kind", "fix-plan", "schema_version",
 			 FIX_SCHEMA_VERSION, "tool_version", VIRT_DOCTOR_VERSION, "applied", r->applied,
 			 "offline_root", r->offline, "mutated", r->mutated, "distro", distro);
 	json_object_set_new(root, "user", f->user[0] ? json_string(f->user) : json_null());
