@@ -656,6 +656,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 			run_check(&ctx, checks[i], &run->result[run->n]);
 			run->n++;
 		}
+		fix_facts_from_run(&facts, run);
 	}
 	{
 		struct plan_ctx pctx = { .host = &host, .distro = &distro, .facts = &facts };

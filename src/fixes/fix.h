@@ -67,6 +67,8 @@ struct fix_facts {
 	char kvm_udev_rule_file[128];
 	int running_guests;	/* qemu/VMM processes, -1 unknown (offline root) */
 	int kvm_refcnt;		/* /sys/module/kvm/refcnt, -1 unknown */
+	bool is_guest;		/* host.hypervisor: this host is itself a virtual machine */
+	char hypervisor[48];	/* and of what, "" when unnamed */
 };
 
 struct plan_ctx {
@@ -109,6 +111,8 @@ struct plan {
 };
 
 void fix_facts_gather(struct host *h, const struct distro *d, struct fix_facts *f);
+/* Facts the checks of this run established (whether the host is a VM, of what). */
+void fix_facts_from_run(struct fix_facts *f, const struct run *run);
 /* Plans for the fixes the run's failing/warning checks suggest (only: those ids, forced). */
 int plan_build(const struct plan_ctx *ctx, const struct run *run, const char *const *only,
 	       unsigned n_only, struct plan *plan);

@@ -560,12 +560,40 @@ static void plan_firmware_virt(const struct plan_ctx *c, struct fix_plan *p)
 	      "\"kvm: disabled by bios\"; then run virt-doctor again.");
 }
 
+void fix_facts_from_run(struct fix_facts *f, const struct run *run)
+{
+	const struct check_result *r = run_result(run, "host.hypervisor");
+	const struct detail *d;
+
+	if (!r)
+		return;
+	d = detail_get(r, "is_guest");
+	f->is_guest = d && d->type == DETAIL_BOOL && d->boolean;
+	d = detail_get(r, "hypervisor");
+	if (d && d->type == DETAIL_STRING)
+		strtcpy(f->hypervisor, d->string, sizeof(f->hypervisor));
+}
+
 static void plan_firmware_iommu(const struct plan_ctx *c, struct fix_plan *p)
 {
 	const struct fix_facts *f = c->facts;
 	const char *grub = dget(c, "paths", "grub_default", "/etc/default/grub");
 	const char *update = dget(c, "paths", "grub_update", NULL);
 	bool amd = is_amd(f);
+
+	if (f->is_guest) {
+		/* A VM has no firmware switch for this: its IOMMU is a device the outer host emulates. */
+		human(p, false, "this host is a virtual machine: its IOMMU can only be a virtual one",
+		      "On the outer host%s%s%s, give this VM a virtual IOMMU, then power it off and on:",
+		      f->hypervisor[0] ? " (" : "", f->hypervisor, f->hypervisor[0] ? ")" : "");
+		/* QEMU's emulated VT-d works whatever the outer CPU's vendor; libvirt has long had it. */
+		human(p, false, "KVM/libvirt outer host",
+		      "<iommu model='intel'><driver intremap='on'/></iommu> under <devices> and "
+		      "<ioapic driver='qemu'/> under <features> (q35 machine type).");
+		human(p, false, "passthrough into a VM also needs the device passed to this VM first",
+		      "Only devices the outer host passed through to this VM can be passed on to guests here.");
+		return;
+	}
 
 	human(p, false, "the IOMMU must be on in firmware before the kernel can use it",
 	      "In the firmware setup enable %s (often under Advanced > Chipset or System Agent).",
