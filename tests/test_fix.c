@@ -777,6 +777,23 @@ static void test_planner_synthetic(void **state)
 	assert_string_equal(p->steps[0].module, "vfio");
 	assert_string_equal(p->steps[3].path, "/etc/modules-load.d/vfio.conf");
 	plan_free(&plan);
+
+	/* The same host as a VM: no firmware menu, a virtual IOMMU from the outer host. */
+	facts.is_guest = true;
+	scopy(facts.hypervisor, "KVM");
+	{
+		struct plan_ctx c = { .distro = &d, .facts = &facts };
+		const char *only[] = { "firmware.enable_iommu" };
+
+		assert_int_equal(plan_build(&c, run, only, 1, &plan), 0);
+	}
+	p = find_plan(&plan, "firmware.enable_iommu");
+	assert_non_null(strstr(p->steps[0].content, "On the outer host (KVM)"));
+	assert_non_null(strstr(p->steps[1].content, "<iommu model='intel'>"));
+	for (unsigned k = 0; k < p->n_steps; k++)
+		assert_null(strstr(p->steps[k].content, "grub"));
+	plan_free(&plan);
+	facts.is_guest = false;
 	distro_free(&d);
 
 	/* Alpine: OpenRC and busybox. */
