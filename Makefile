@@ -61,6 +61,8 @@ $(BUILD)/tests/%.o: CFLAGS += -DVD_BIN='"$(abspath $(BIN))"' \
 	-DVD_FIXTURES='"$(abspath tests/fixtures)"' -DVD_SRCDIR='"$(abspath .)"'
 $(UNIT_TESTS): | $(BIN)
 
+include fuzz/fuzz.mk
+
 deps:
 	./scripts/install-deps.sh
 
@@ -92,6 +94,6 @@ bench: $(BIN) $(BUILD)/floor
 	./bench/run.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -187,20 +187,12 @@ int host_read(const struct host *h, const char *path, size_t max, char **out, si
 int host_read_line(const struct host *h, const char *path, char *buf, size_t size)
 {
 	_cleanup_free_ char *text = NULL;
-	char *nl, *s;
 	int r;
 
 	r = host_read(h, path, 64 * 1024, &text, NULL);
 	if (r < 0)
 		return r;
-	nl = strchr(text, '\n');
-	if (nl)
-		*nl = '\0';
-	s = strstrip(text);
-	if (strlen(s) >= size)
-		return -ENAMETOOLONG;
-	strcpy(buf, s);
-	return 0;
+	return first_line(text, buf, size);
 }
 
 char *host_path(const struct host *h, const char *path)

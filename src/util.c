@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Small helpers shared by every layer. */
 #include <ctype.h>
+#include <errno.h>
 #include <time.h>
 
 #include "util.h"
@@ -51,4 +52,19 @@ void strtcpy(char *dst, const char *src, size_t size)
 		n = size - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+int first_line(const char *text, char *buf, size_t size)
+{
+	const char *start = text, *end = strchrnul(text, '\n');
+
+	while (start < end && isspace((unsigned char)*start))
+		start++;
+	while (end > start && isspace((unsigned char)end[-1]))
+		end--;
+	if ((size_t)(end - start) >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, start, (size_t)(end - start));
+	buf[end - start] = '\0';
+	return 0;
 }

@@ -45,6 +45,8 @@ void strtcpy(char *dst, const char *src, size_t size);
 
 uint64_t now_us(void);
 char *strstrip(char *s);
+/* The first line of text, whitespace-stripped, into buf: 0 or -ENAMETOOLONG (buf untouched). */
+int first_line(const char *text, char *buf, size_t size);
 /* Does the space-separated word list contain word? */
 bool words_contain(const char *list, const char *word);
 

@@ -5,6 +5,7 @@
 
 #include "checks/check.h"
 #include "checks/kvm.h"
+#include "checks/sysfs_value.h"
 #include "util.h"
 
 enum module_state { MOD_LOADED, MOD_BUILTIN, MOD_AVAILABLE, MOD_MISSING, MOD_TRANSIENT };
@@ -60,7 +61,7 @@ static int sysfs_state(const struct host *h, const char *name, enum module_state
 	sfmt(path, "/sys/module/%s/initstate", name);
 	r = host_read_line(h, path, state, sizeof(state));
 	if (r == 0) {
-		*st = streq(state, "live") ? MOD_LOADED : MOD_TRANSIENT;
+		*st = sysfs_parse_initstate(state) == INITSTATE_LIVE ? MOD_LOADED : MOD_TRANSIENT;
 		return 0;
 	}
 	sfmt(path, "/sys/module/%s", name);
@@ -126,7 +127,8 @@ static void report_nested(struct check_ctx *ctx, struct check_result *r, const c
 	sfmt(path, "/sys/module/%s/parameters/nested", backend);
 	if (host_read_line(ctx->host, path, value, sizeof(value)) < 0)
 		return;
-	detail_bool(r, "nested", value[0] == 'Y' || value[0] == 'y' || value[0] == '1');
+	/* Unparseable text counts as "not enabled", as the kernel would never print it. */
+	detail_bool(r, "nested", sysfs_parse_bool(value) > 0);
 }
 
 /* Options configured in modprobe.d for the backend: what the next load will use. */
