@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* kvm.modules: kvm and its backend module, through libkmod: loaded, built in, available, missing. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libkmod.h>
+#include <sys/stat.h>
 
 #include "checks/check.h"
 #include "checks/kvm.h"
@@ -42,8 +44,123 @@ static void kmod_modulep(struct kmod_module **m)
 		kmod_module_unref(*m);
 }
 
+/*
+ * Under --root, libkmod would open ROOT/lib/modules/KVER/modules.*.bin and the modprobe.d
+ * files by plain path, so a symlink (or a ".." in KVER) inside a hostile tree would make it
+ * read host files. Instead the files libkmod reads are copied, each opened through host_open()
+ * (resolved inside the root), into a private 0700 scratch directory, and libkmod gets that.
+ * The index files are small (a few MB on a full distro kernel); a bigger one is not copied.
+ */
+#define KMOD_COPY_MAX (64u << 20)
+
+static const char *const scratch_dirs[] = { "modules", "etc-modprobe.d", "lib-modprobe.d" };
+
+struct kmod_scratch {
+	char dir[256];		/* "" when not made */
+};
+
+static void scratch_remove(struct kmod_scratch *s)
+{
+	char sub[512];
+
+	if (!s->dir[0])
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(scratch_dirs); i++) {
+		_cleanup_closedir_ DIR *d = NULL;
+		struct dirent *de;
+
+		sfmt(sub, "%s/%s", s->dir, scratch_dirs[i]);
+		d = opendir(sub);
+		while (d && (de = readdir(d)))
+			if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+				unlinkat(dirfd(d), de->d_name, 0);
+		rmdir(sub);
+	}
+	rmdir(s->dir);
+	s->dir[0] = '\0';
+}
+
+struct copy_job {
+	const struct host *host;
+	const char *from;	/* directory as seen in the root */
+	int to_fd;		/* scratch subdirectory */
+	bool (*want)(const char *name);
+};
+
+static bool want_index(const char *name)
+{
+	return startswith(name, "modules.");
+}
+
+static bool want_conf(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && streq(name + n - 5, ".conf");
+}
+
+/* Copy one regular file from the root (opened inside it) into the scratch dir. */
+static int copy_one(const char *name, void *data)
+{
+	struct copy_job *job = data;
+	_cleanup_close_ int in = -1, out = -1;
+	char path[1024], buf[65536];
+	struct stat st;
+	ssize_t n;
+
+	if (!job->want(name))
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", job->from, name) >= (int)sizeof(path))
+		return 0;
+	in = host_open(job->host, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KMOD_COPY_MAX)
+		return 0;	/* not there inside the root, not a file, or absurd: libkmod does without */
+	out = openat(job->to_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return 0;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return -EIO;
+	return n < 0 ? -errno : 0;
+}
+
+static int scratch_fill(struct kmod_scratch *s, const struct host *h, const char *moddir)
+{
+	static const char *const from[] = { NULL, "/etc/modprobe.d", "/lib/modprobe.d" };
+	const char *tmp = getenv("TMPDIR");
+	char sub[512];
+	int r;
+
+	if (!tmp || tmp[0] != '/')
+		tmp = "/tmp";
+	if (snprintf(s->dir, sizeof(s->dir), "%s/virt-doctor-kmod-XXXXXX", tmp) >= (int)sizeof(s->dir) ||
+	    !mkdtemp(s->dir)) {
+		s->dir[0] = '\0';
+		return -errno;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(scratch_dirs); i++) {
+		_cleanup_close_ int fd = -1;
+		struct copy_job job = { .host = h, .from = from[i] ? from[i] : moddir,
+					.want = from[i] ? want_conf : want_index };
+
+		sfmt(sub, "%s/%s", s->dir, scratch_dirs[i]);
+		if (mkdir(sub, 0700) < 0)
+			return -errno;
+		fd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		job.to_fd = fd;
+		r = host_list_dir(h, job.from, copy_one, &job);
+		if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+			return r;
+	}
+	return 0;
+}
+
 struct modules_env {
 	const struct host *host;
+	const char *moddir_seen;	/* what libkmod calls dirname, as the report shows it */
+	const char *moddir_kmod;	/* ...and the directory libkmod really reads */
 	struct kmod_ctx *kmod;
 	bool have_index;	/* modules.dep.bin etc. loaded */
 	bool proc_modules;	/* the kernel supports loadable modules */
@@ -109,8 +226,16 @@ static enum module_state module_state(struct modules_env *env, const char *name,
 	if (!env->have_index)
 		return MOD_MISSING;
 	if (kmod_module_get_path(mod)) {
-		if (path)
-			*path = strdup(kmod_module_get_path(mod));	/* outlives mod */
+		if (path) {
+			const char *p = kmod_module_get_path(mod);
+			size_t n = strlen(env->moddir_kmod);
+
+			/* Report the file where it is in the root, not in our scratch copy. */
+			if (strncmp(p, env->moddir_kmod, n) != 0 || p[n] != '/')
+				*path = strdup(p);	/* outlives mod */
+			else if (asprintf(path, "%s%s", env->moddir_seen, p + n) < 0)
+				*path = NULL;
+		}
 		return MOD_AVAILABLE;
 	}
 	/* Not in modules.dep: kmod_module_get_initstate() answers BUILTIN from the root's
@@ -155,6 +280,7 @@ static const char *expected_backend(const struct cpuinfo *ci)
 static void run_modules(struct check_ctx *ctx, struct check_result *r)
 {
 	_cleanup_(kmod_ctxp) struct kmod_ctx *kmod = NULL;
+	_cleanup_(scratch_remove) struct kmod_scratch scratch = { .dir = "" };
 	_cleanup_free_ char *moddir = NULL, *confdir = NULL, *confetc = NULL;
 	struct modules_env env = { .host = ctx->host };
 	enum module_state kvm_state, backend_state = MOD_MISSING;
@@ -169,13 +295,31 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 	}
 	detail_str(r, "kernel_release", "%s", kver);
 	sfmt(dir, "/lib/modules/%s", kver);
-	moddir = host_path(ctx->host, dir);
-	confetc = host_path(ctx->host, "/etc/modprobe.d");
-	confdir = host_path(ctx->host, "/lib/modprobe.d");
+	if (ctx->host->live) {
+		moddir = host_path(ctx->host, dir);
+		confetc = host_path(ctx->host, "/etc/modprobe.d");
+		confdir = host_path(ctx->host, "/lib/modprobe.d");
+	} else {
+		int e = scratch_fill(&scratch, ctx->host, dir);
+
+		if (e < 0) {
+			result_set(r, CHECK_SKIP, "cannot copy the root's module index to a scratch "
+				   "directory: %s", strerror(-e));
+			return;
+		}
+		if (asprintf(&moddir, "%s/modules", scratch.dir) < 0)
+			moddir = NULL;
+		if (asprintf(&confetc, "%s/etc-modprobe.d", scratch.dir) < 0)
+			confetc = NULL;
+		if (asprintf(&confdir, "%s/lib-modprobe.d", scratch.dir) < 0)
+			confdir = NULL;
+	}
 	if (!moddir || !confetc || !confdir) {
 		result_set(r, CHECK_SKIP, "out of memory");
 		return;
 	}
+	env.moddir_seen = dir;
+	env.moddir_kmod = moddir;
 	{
 		const char *configs[] = { confetc, confdir, NULL };
 
