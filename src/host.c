@@ -243,6 +243,10 @@ const char *host_strerror(int err)
 		return "binary data (NUL bytes), not text";
 	case EBADMSG:
 		return "unrecognised content";
+	case ENODATA:
+		return "empty file";
+	case ENOMSG:
+		return "truncated (the last line does not end)";
 	case EBADFD:
 		return "not a regular file";
 	case ELOOP:
