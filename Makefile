@@ -58,8 +58,9 @@ $(UNIT_TESTS): $(BUILD)/%: $(BUILD)/tests/%.o $(BUILD)/tests/harness.o $(LIB_OBJ
 # Tests find the binary, the fixtures and the source tree through these; every test binary
 # that runs the doctor needs it built first.
 $(BUILD)/tests/%.o: CFLAGS += -DVD_BIN='"$(abspath $(BIN))"' \
-	-DVD_FIXTURES='"$(abspath tests/fixtures)"' -DVD_SRCDIR='"$(abspath .)"'
-$(UNIT_TESTS): | $(BIN)
+	-DVD_FIXTURES='"$(abspath tests/fixtures)"' -DVD_SRCDIR='"$(abspath .)"' \
+	-DVD_PAYLOADS='"$(abspath $(BUILD)/tests/payloads)"'
+$(UNIT_TESTS): | $(BIN) $(VMM_PAYLOADS)
 
 include fuzz/fuzz.mk
 
