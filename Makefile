@@ -39,7 +39,7 @@ UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 UNIT_TESTS := $(filter-out $(BUILD)/test_vmm,$(UNIT_TESTS))
 TEST_BINS += $(UNIT_TESTS)
 
-.PHONY: all run check asan install clean deps bench golden
+.PHONY: all run check asan valgrind install clean deps bench golden
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -84,6 +84,10 @@ check: $(BIN) $(TEST_BINS)
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" check
+
+# The doctor, the smoke boot and a payload timeout under memcheck (see the script for the flags).
+valgrind: $(BIN) $(VMM_PAYLOADS)
+	./scripts/valgrind.sh $(BUILD)
 
 install: $(BIN)
 	install -Dm755 $(BIN) $(DESTDIR)$(BINDIR)/virt-doctor

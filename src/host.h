@@ -41,6 +41,11 @@ int host_list_dir(const struct host *h, const char *path,
 
 
 
+/* What host_open() does under --root when the kernel has no openat2(2) (before 5.6, some
+ * container seccomp profiles, valgrind): the same RESOLVE_IN_ROOT walk, one component at a
+ * time with O_NOFOLLOW. Exported for the differential test against openat2. */
+int host_open_in_root_fallback(int root_fd, const char *rel, int flags);
+
 /* errno from host_read() in words a sysadmin reads in a summary ("file too large"). */
 const char *host_strerror(int err);
 #endif
