@@ -16,7 +16,12 @@ libseccomp:libseccomp-dev:libseccomp-devel:libseccomp:libseccomp-devel:libseccom
 jansson:libjansson-dev:jansson-devel:jansson:libjansson-devel:jansson-dev
 inih:libinih-dev:inih-devel:libinih:libinih-devel:inih-dev
 cmocka:libcmocka-dev:libcmocka-devel:cmocka:libcmocka-devel:cmocka-dev
+clang:clang:clang:clang:clang:clang
+valgrind:valgrind:valgrind:valgrind:valgrind:valgrind
+setpriv:util-linux:util-linux:util-linux:util-linux:setpriv
 "
+# clang: make fuzz (libFuzzer ships with clang on Debian; elsewhere also install compiler-rt).
+# valgrind: make valgrind. setpriv: the tests that run the doctor as nobody.
 
 if command -v apt-get >/dev/null 2>&1; then col=2; install="apt-get install -y --no-install-recommends"
 elif command -v dnf >/dev/null 2>&1; then col=3; install="dnf install -y"
@@ -31,7 +36,7 @@ fi
 
 present() {
 	case "$1" in
-	cc|make|pkg-config) command -v "$1" >/dev/null 2>&1 ;;
+	cc|make|pkg-config|clang|valgrind|setpriv) command -v "$1" >/dev/null 2>&1 ;;
 	*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1" ;;
 	esac
 }
