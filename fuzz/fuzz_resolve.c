@@ -14,7 +14,7 @@
 #include "host.h"
 #include "util.h"
 
-static char top[64];	/* top/root is the --root; top/outside is what must never be reached */
+static char top[256];	/* top/root is the --root; top/outside is what must never be reached */
 static int root_fd = -1;
 static struct stat outside_file;
 
@@ -45,7 +45,7 @@ static const struct { const char *path, *target; } tree[] = {
 
 static void cleanup(void)
 {
-	char cmd[128];
+	char cmd[512];
 
 	if (root_fd >= 0)
 		close(root_fd);
@@ -56,11 +56,14 @@ static void cleanup(void)
 
 static void setup(void)
 {
-	char p[256];
+	char p[512];
 
 	if (root_fd >= 0)
 		return;
-	scopy(top, "/tmp/vd-fuzz-resolve-XXXXXX");
+	/* fuzz/run.sh points TMPDIR into build-fuzz/ and removes it: libFuzzer's exit at
+	 * -max_total_time skips atexit handlers. */
+	if (snprintf(top, sizeof(top), "%s/vd-fuzz-resolve-XXXXXX", getenv("TMPDIR") ?: "/tmp") >= (int)sizeof(top))
+		abort();
 	if (!mkdtemp(top))
 		abort();
 	for (size_t i = 0; i < ARRAY_SIZE(tree); i++) {

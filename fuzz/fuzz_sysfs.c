@@ -14,12 +14,12 @@
 
 static const char *const dirs[] = { "/sys", "/sys/module", "/sys/module/kvm",
 				    "/sys/module/kvm/parameters" };
-static char root[64];
+static char root[256];
 static struct host host;
 
 static void cleanup(void)
 {
-	char p[128];
+	char p[512];
 
 	host_fini(&host);
 	sfmt(p, "%s/sys/module/kvm/parameters/nested", root);
@@ -33,11 +33,14 @@ static void cleanup(void)
 
 static void setup(void)
 {
-	char p[128];
+	char p[512];
 
 	if (root[0])
 		return;
-	scopy(root, "/tmp/vd-fuzz-sysfs-XXXXXX");
+	/* fuzz/run.sh points TMPDIR into build-fuzz/ and removes it: libFuzzer's exit at
+	 * -max_total_time skips atexit handlers. */
+	if (snprintf(root, sizeof(root), "%s/vd-fuzz-sysfs-XXXXXX", getenv("TMPDIR") ?: "/tmp") >= (int)sizeof(root))
+		abort();
 	if (!mkdtemp(root))
 		abort();
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
@@ -53,7 +56,7 @@ static void setup(void)
 FUZZ_TARGET(sysfs)
 {
 	const char *path = "/sys/module/kvm/parameters/nested";
-	char file[128], line[16], big[4096], *text = fuzz_text(data, size), *buf = NULL;
+	char file[512], line[16], big[4096], *text = fuzz_text(data, size), *buf = NULL;
 	size_t len = 0;
 	int fd, r;
 

@@ -31,9 +31,13 @@ for t in "$@"; do
 		done
 	done
 	echo "== fuzz $t: ${seconds}s, $nseeds seed files, corpus $corpus"
-	"$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-		-artifact_prefix="$art" "$corpus" >"$log" 2>&1
+	# Scratch files of targets that need real files (sysfs, resolve); gone after the run.
+	tmp=$build/tmp/$t
+	rm -rf "$tmp" && mkdir -p "$tmp"
+	TMPDIR=$(cd "$tmp" && pwd) "$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+		-rss_limit_mb=2048 -artifact_prefix="$art" "$corpus" >"$log" 2>&1
 	rc=$?
+	rm -rf "$tmp"
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
 	ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
