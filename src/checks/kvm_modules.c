@@ -87,9 +87,15 @@ struct copy_job {
 	bool (*want)(const char *name);
 };
 
+/* What libkmod 30 reads from dirname: the binary indexes, softdeps (kmod_config) and the
+ * built-in modinfo; the text twins of the indexes are for humans and depmod. */
 static bool want_index(const char *name)
 {
-	return startswith(name, "modules.");
+	size_t n = strlen(name);
+
+	return startswith(name, "modules.") &&
+	       ((n > 4 && streq(name + n - 4, ".bin")) || streq(name, "modules.softdep") ||
+		streq(name, "modules.builtin.modinfo"));
 }
 
 static bool want_conf(const char *name)
