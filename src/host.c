@@ -279,21 +279,45 @@ bool host_exists(const struct host *h, const char *path)
 	return host_stat(h, path, &st) == 0;
 }
 
-int host_read(const struct host *h, const char *path, size_t max, char **out, size_t *len)
+int host_open_regular(const struct host *h, const char *path)
 {
-	_cleanup_close_ int fd = host_open(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0, cap = 0;
-	struct stat st;
+	_cleanup_close_ int pfd = host_open(h, path, O_PATH);
+	struct stat st, st2;
+	char proc[64];
+	int fd;
 
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
+	if (pfd < 0)
+		return pfd;
+	if (fstat(pfd, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode))
-		return -EBADFD;	/* a FIFO or device in a --root tree would block or lie */
+		return -EBADFD;	/* a FIFO or device in a --root tree would block, lie or act */
+	/* Reopen exactly the inode just checked (the O_PATH fd's magic link in /proc). */
+	sfmt(proc, "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
+	/* No /proc mounted: by path again, then make sure it is still that file. */
+	fd = host_open(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
+		close(fd);
+		return -EBADFD;
+	}
+	return fd;
+}
+
+int host_read(const struct host *h, const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = host_open_regular(h, path);
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0, cap = 0;
+
+	if (fd < 0)
+		return fd;
 	/* procfs and sysfs report size 0, so read until EOF rather than trusting st_size. */
 	for (;;) {
 		ssize_t r;

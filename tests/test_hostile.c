@@ -6,7 +6,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <cmocka.h>
 
 #include "harness.h"
@@ -521,6 +523,46 @@ static void test_group_malformed(void **state)
 	remove_tree(dir);
 }
 
+
+/*
+ * A device node where a file should be: open(2) of a device acts by itself (a watchdog arms,
+ * a tape rewinds), so it must never be opened, only looked at through O_PATH. inotify's
+ * IN_OPEN fires for every real open and not for O_PATH ones: it is the witness. The node is
+ * /dev/null's (1:3), harmless should the test fail.
+ */
+static void test_device_node_never_opened(void **state)
+{
+	static const char *const files[] = { "/proc/cpuinfo", "/etc/os-release", "/etc/group",
+					     "/lib/modules/6.1.0-26-amd64/modules.dep.bin" };
+	char dir[256], path[2048], buf[4096];
+	struct result res = { 0 };
+	int in;
+	ssize_t n;
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		sfmt(path, "%s%s", dir, files[i]);
+		unlink(path);
+		assert_int_equal(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+		assert_true(inotify_add_watch(in, path, IN_OPEN) >= 0);
+	}
+	j = run_json(&res, dir);
+	assert_says(j, "cpu.virt_extensions", "skip", "/proc/cpuinfo", "not a regular file");
+	assert_says(j, "host.os", "warn", "/etc/os-release", "not a regular file");
+	n = read(in, buf, sizeof(buf));
+	if (n > 0)
+		fail_msg("a device node in the root was opened (%zd bytes of IN_OPEN events)", n);
+	assert_true(n < 0 && errno == EAGAIN);
+	json_decref(j);
+	result_clear(&res);
+	close(in);
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_root_argument),
 		cmocka_unit_test(test_hostname_not_utf8),
 		cmocka_unit_test(test_group_malformed),
+		cmocka_unit_test(test_device_node_never_opened),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

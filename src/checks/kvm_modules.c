@@ -47,8 +47,9 @@ static void kmod_modulep(struct kmod_module **m)
 /*
  * Under --root, libkmod would open ROOT/lib/modules/KVER/modules.*.bin and the modprobe.d
  * files by plain path, so a symlink (or a ".." in KVER) inside a hostile tree would make it
- * read host files. Instead the files libkmod reads are copied, each opened through host_open()
- * (resolved inside the root), into a private 0700 scratch directory, and libkmod gets that.
+ * read host files. Instead the files libkmod reads are copied, each opened with
+ * host_open_regular() (resolved inside the root, never a device), into a private 0700 scratch
+ * directory, and libkmod gets that.
  * The index files are small (a few MB on a full distro kernel); a bigger one is not copied.
  */
 #define KMOD_COPY_MAX (64u << 20)
@@ -118,8 +119,8 @@ static int copy_one(const char *name, void *data)
 		return 0;
 	if (snprintf(path, sizeof(path), "%s/%s", job->from, name) >= (int)sizeof(path))
 		return 0;
-	in = host_open(job->host, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KMOD_COPY_MAX)
+	in = host_open_regular(job->host, path);
+	if (in < 0 || fstat(in, &st) < 0 || st.st_size > KMOD_COPY_MAX)
 		return 0;	/* not there inside the root, not a file, or absurd: libkmod does without */
 	out = openat(job->to_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
