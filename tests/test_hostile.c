@@ -383,6 +383,19 @@ static void test_kmod_escape(void **state)
 	result_clear(&res);
 	remove_tree(dir);
 
+	/* A kernel release with ".." in it: /lib/modules/../../../..OUTSIDE/lib/modules/KVER. */
+	assert_int_equal(materialize("amd-svm-no-module", dir, sizeof(dir)), 0);
+	sfmt(path, "%s/lib/modules/%s", dir, kver);
+	remove_tree(path);
+	sfmt(target, "../../../../../../..%s/lib/modules/%s\n", outside, kver);
+	put_str(dir, "/proc/sys/kernel/osrelease", target);
+	j = run_json(&res, dir);
+	assert_true(json_is_false(detail(j, "kvm.modules", "module_index")));
+	assert_string_not_equal(json_string_value(detail(j, "kvm.modules", "kvm_amd")), "available");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+
 	/* modprobe.d: an options line for the loaded backend, outside the root. */
 	make_root(dir, sizeof(dir));
 	put_str(outside, "/leak.conf", "options kvm_intel leaked_from_host=1\n");
