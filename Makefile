@@ -43,7 +43,7 @@ UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 UNIT_TESTS := $(filter-out $(BUILD)/test_vmm,$(UNIT_TESTS))
 TEST_BINS += $(UNIT_TESTS)
 
-.PHONY: all run check check-json asan install clean deps bench bench-fleet golden
+.PHONY: all run check check-json asan valgrind install clean deps bench bench-fleet golden
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -65,8 +65,11 @@ $(UNIT_TESTS): $(BUILD)/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(LIB_OBJS)
 # Tests find the binary, the fixtures and the source tree through these; every test binary
 # that runs the doctor needs it built first.
 $(BUILD)/tests/%.o: CFLAGS += -DVD_BIN='"$(abspath $(BIN))"' \
-	-DVD_FIXTURES='"$(abspath tests/fixtures)"' -DVD_SRCDIR='"$(abspath .)"'
-$(UNIT_TESTS): | $(BIN)
+	-DVD_FIXTURES='"$(abspath tests/fixtures)"' -DVD_SRCDIR='"$(abspath .)"' \
+	-DVD_PAYLOADS='"$(abspath $(BUILD)/tests/payloads)"'
+$(UNIT_TESTS): | $(BIN) $(VMM_PAYLOADS)
+
+include fuzz/fuzz.mk
 
 deps:
 	./scripts/install-deps.sh
@@ -103,6 +106,10 @@ SAN_TIRPC := $(if $(wildcard /usr/lib/*/libtirpc.so.3 /usr/lib64/libtirpc.so.3 /
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined $(SAN_TIRPC)" check
 
+# The doctor, the smoke boot and a payload timeout under memcheck (see the script for the flags).
+valgrind: $(BIN) $(VMM_PAYLOADS)
+	./scripts/valgrind.sh $(BUILD)
+
 install: $(BIN)
 	install -Dm755 $(BIN) $(DESTDIR)$(BINDIR)/virt-doctor
 	install -Dm644 man/virt-doctor.8 $(DESTDIR)$(MANDIR)/man8/virt-doctor.8
@@ -124,6 +131,6 @@ bench-fleet: $(BIN)
 	./bench/fleet.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -25,8 +25,13 @@ py-prometheus_client:python3-prometheus-client:python3-prometheus_client:python-
 ansible-playbook:ansible:ansible:ansible:ansible:ansible
 qemu-system-x86_64:qemu-system-x86:qemu-kvm:qemu-base:qemu-x86:qemu-system-x86_64
 qemu-img:qemu-utils:qemu-img:qemu-img:qemu-tools:qemu-img
+clang:clang:clang:clang:clang:clang
+valgrind:valgrind:valgrind:valgrind:valgrind:valgrind
+setpriv:util-linux:util-linux:util-linux:util-linux:setpriv
 "
 # virsh and libvirtd are for the tests: tests/test_libvirt.c runs the real daemon.
+# clang: make fuzz (libFuzzer ships with clang on Debian; elsewhere also install compiler-rt).
+# valgrind: make valgrind. setpriv: the tests that run the doctor as nobody.
 
 if command -v apt-get >/dev/null 2>&1; then col=2; install="apt-get install -y --no-install-recommends"
 elif command -v dnf >/dev/null 2>&1; then col=3; install="dnf install -y"
@@ -41,7 +46,7 @@ fi
 
 present() {
 	case "$1" in
-	cc|make|pkg-config|ip|virsh|ansible-playbook|qemu-system-x86_64|qemu-img) command -v "$1" >/dev/null 2>&1 ;;
+	cc|make|pkg-config|ip|virsh|ansible-playbook|qemu-system-x86_64|qemu-img|clang|valgrind|setpriv) command -v "$1" >/dev/null 2>&1 ;;
 	libvirtd) command -v libvirtd >/dev/null 2>&1 || [ -x /usr/sbin/libvirtd ] ;;
 	# Test-only Python modules (check-json's schema validator, the Prometheus text parser).
 	py-*) "$(command -v /usr/bin/python3 || command -v python3)" -c "import ${1#py-}" >/dev/null 2>&1 ;;

@@ -2,6 +2,7 @@
 /* The host context: root-relative, symlink-safe reads of the files the checks inspect. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
@@ -83,14 +84,160 @@ void host_fini(struct host *h)
 	h->root_fd = -1;
 }
 
+#define MAX_SYMLINKS 40	/* what the kernel allows in one lookup (ELOOP past it) */
+
+/* Drop the last component of a root-relative path ("a/b" -> "a", "a" -> ""). */
+static void path_pop(char *resolved)
+{
+	char *slash = strrchr(resolved, '/');
+
+	if (slash)
+		*slash = '\0';
+	else
+		resolved[0] = '\0';
+}
+
+/* A directory fd for the root-relative path, walked one component at a time without
+ * following anything: a component swapped for a symlink meanwhile fails, never escapes. */
+static int open_resolved(int root_fd, const char *resolved)
+{
+	char buf[PATH_MAX], *save = NULL, *c;
+	int fd = openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	scopy(buf, resolved);
+	for (c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		close(fd);
+		if (next < 0)
+			return -errno;
+		fd = next;
+	}
+	return fd;
+}
+
+int host_open_in_root_fallback(int root_fd, const char *rel, int flags)
+{
+	char todo[2 * PATH_MAX], resolved[PATH_MAX] = "", link[PATH_MAX];
+	_cleanup_close_ int dir = -1;
+	unsigned links = 0;
+
+	if (!*rel)
+		return -ENOENT;
+	if (strlen(rel) >= sizeof(todo))
+		return -ENAMETOOLONG;
+	scopy(todo, rel);
+	dir = open_resolved(root_fd, "");
+	if (dir < 0)
+		return dir;
+	for (;;) {
+		char *p = todo, name[NAME_MAX + 1], *rest;
+		_cleanup_close_ int fd = -1;
+		struct stat st;
+		size_t n;
+		ssize_t ln;
+
+		while (*p == '/')
+			p++;
+		if (!*p) {	/* the root itself, or a path ending in "/", "." or ".." */
+			int r = openat(dir, ".", flags | O_CLOEXEC);
+
+			return r < 0 ? -errno : r;
+		}
+		rest = strchrnul(p, '/');
+		n = (size_t)(rest - p);
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		memmove(todo, rest, strlen(rest) + 1);
+		if (streq(name, "."))
+			continue;
+		if (streq(name, "..")) {
+			/* Clamped at the root, like RESOLVE_IN_ROOT. */
+			path_pop(resolved);
+			closep(&dir);
+			dir = open_resolved(root_fd, resolved);
+			if (dir < 0)
+				return dir;
+			continue;
+		}
+		fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode) && !todo[0] && (flags & O_NOFOLLOW)) {
+			/* The caller asked for the link itself (O_PATH) or for ELOOP. */
+			int r = openat(dir, name, flags | O_CLOEXEC);
+
+			return r < 0 ? -errno : r;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			if (++links > MAX_SYMLINKS)
+				return -ELOOP;
+			ln = readlinkat(fd, "", link, sizeof(link) - 1);
+			if (ln < 0)
+				return -errno;
+			link[ln] = '\0';
+			if (strlen(todo) + (size_t)ln + 1 >= sizeof(todo))
+				return -ENAMETOOLONG;
+			/* The target replaces this component; an absolute one starts at the root. */
+			memmove(todo + ln, todo, strlen(todo) + 1);
+			memcpy(todo, link, (size_t)ln);
+			if (link[0] == '/') {
+				resolved[0] = '\0';
+				closep(&dir);
+				dir = open_resolved(root_fd, "");
+				if (dir < 0)
+					return dir;
+			}
+			continue;
+		}
+		if (!todo[0]) {
+			/* Last component: open it for real, refusing a symlink swapped in since. */
+			int r = openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC);
+
+			return r < 0 ? -errno : r;
+		}
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		if (strlen(resolved) + n + 2 >= sizeof(resolved))
+			return -ENAMETOOLONG;
+		if (resolved[0])
+			strcat(resolved, "/");
+		strcat(resolved, name);
+		closep(&dir);
+		dir = TAKE_FD(fd);
+	}
+}
+
 static int openat2_in_root(int dirfd, const char *rel, int flags)
 {
+	static bool no_openat2;	/* ENOSYS once: old kernel, container seccomp profile, valgrind */
 	struct open_how how = {
 		.flags = (uint64_t)flags,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	long fd;
 
+	if (__atomic_load_n(&no_openat2, __ATOMIC_RELAXED))
+		return host_open_in_root_fallback(dirfd, rel, flags);
+	/* With RESOLVE_IN_ROOT, a ".." walked while anything on the system renames a file gives
+	 * EAGAIN ("could not ensure .. did not escape"): retry, then walk by hand. */
+	for (int tries = 0; tries < 16; tries++) {
+		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	if (fd < 0 && errno == EAGAIN)
+		return host_open_in_root_fallback(dirfd, rel, flags);
+	if (fd < 0 && errno == ENOSYS) {
+		__atomic_store_n(&no_openat2, true, __ATOMIC_RELAXED);
+		return host_open_in_root_fallback(dirfd, rel, flags);
+	}
 	return fd < 0 ? -errno : (int)fd;
 }
 
@@ -132,21 +279,45 @@ bool host_exists(const struct host *h, const char *path)
 	return host_stat(h, path, &st) == 0;
 }
 
-int host_read(const struct host *h, const char *path, size_t max, char **out, size_t *len)
+int host_open_regular(const struct host *h, const char *path)
 {
-	_cleanup_close_ int fd = host_open(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0, cap = 0;
-	struct stat st;
+	_cleanup_close_ int pfd = host_open(h, path, O_PATH);
+	struct stat st, st2;
+	char proc[64];
+	int fd;
 
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
+	if (pfd < 0)
+		return pfd;
+	if (fstat(pfd, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode))
-		return -EBADFD;	/* a FIFO or device in a --root tree would block or lie */
+		return -EBADFD;	/* a FIFO or device in a --root tree would block, lie or act */
+	/* Reopen exactly the inode just checked (the O_PATH fd's magic link in /proc). */
+	sfmt(proc, "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
+	/* No /proc mounted: by path again, then make sure it is still that file. */
+	fd = host_open(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
+		close(fd);
+		return -EBADFD;
+	}
+	return fd;
+}
+
+int host_read(const struct host *h, const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = host_open_regular(h, path);
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0, cap = 0;
+
+	if (fd < 0)
+		return fd;
 	/* procfs and sysfs report size 0, so read until EOF rather than trusting st_size. */
 	for (;;) {
 		ssize_t r;
@@ -187,20 +358,12 @@ int host_read(const struct host *h, const char *path, size_t max, char **out, si
 int host_read_line(const struct host *h, const char *path, char *buf, size_t size)
 {
 	_cleanup_free_ char *text = NULL;
-	char *nl, *s;
 	int r;
 
 	r = host_read(h, path, 64 * 1024, &text, NULL);
 	if (r < 0)
 		return r;
-	nl = strchr(text, '\n');
-	if (nl)
-		*nl = '\0';
-	s = strstrip(text);
-	if (strlen(s) >= size)
-		return -ENAMETOOLONG;
-	strcpy(buf, s);
-	return 0;
+	return first_line(text, buf, size);
 }
 
 char *host_path(const struct host *h, const char *path)
@@ -251,6 +414,10 @@ const char *host_strerror(int err)
 		return "binary data (NUL bytes), not text";
 	case EBADMSG:
 		return "unrecognised content";
+	case ENODATA:
+		return "empty file";
+	case ENOMSG:
+		return "truncated (the last line does not end)";
 	case EBADFD:
 		return "not a regular file";
 	case ELOOP:

@@ -29,6 +29,10 @@ void host_fini(struct host *h);
 int host_open(const struct host *h, const char *path, int flags);
 int host_stat(const struct host *h, const char *path, struct stat *st);
 bool host_exists(const struct host *h, const char *path);
+/* Open a regular file for reading, refusing anything else (-EISDIR, -EBADFD) *before* opening
+ * it: open(2) of a device node acts by itself (a watchdog arms, a tape rewinds), so a hostile
+ * tree's node is only ever opened O_PATH. */
+int host_open_regular(const struct host *h, const char *path);
 /* Read a whole text file. 0 or -errno; -EFBIG past max, -EILSEQ when it holds a NUL byte. */
 int host_read(const struct host *h, const char *path, size_t max, char **out, size_t *len);
 /* First line of a small file (sysfs, procfs values), stripped. */
@@ -40,6 +44,11 @@ int host_list_dir(const struct host *h, const char *path,
 		  int (*fn)(const char *name, void *data), void *data);
 
 
+
+/* What host_open() does under --root when the kernel has no openat2(2) (before 5.6, some
+ * container seccomp profiles, valgrind): the same RESOLVE_IN_ROOT walk, one component at a
+ * time with O_NOFOLLOW. Exported for the differential test against openat2. */
+int host_open_in_root_fallback(int root_fd, const char *rel, int flags);
 
 /* errno from host_read() in words a sysadmin reads in a summary ("file too large"). */
 const char *host_strerror(int err);

@@ -45,6 +45,16 @@ void strtcpy(char *dst, const char *src, size_t size);
 
 uint64_t now_us(void);
 char *strstrip(char *s);
+/* The first line of text, whitespace-stripped, into buf: 0 or -ENAMETOOLONG (buf untouched). */
+int first_line(const char *text, char *buf, size_t size);
+/*
+ * Strings from a host or a --root tree are untrusted bytes. str_sanitize() returns a malloc'd
+ * copy (NULL on ENOMEM): STR_JSON replaces every byte that is not valid UTF-8 with U+FFFD so
+ * JSON stays valid; STR_TEXT also writes control characters (C0, DEL, C1) and invalid bytes
+ * as \xNN, so nothing reaches a terminal as an escape sequence or a fake new line.
+ */
+enum str_sanitize_mode { STR_JSON, STR_TEXT };
+char *str_sanitize(const char *s, enum str_sanitize_mode mode);
 /* Does the space-separated word list contain word? */
 bool words_contain(const char *list, const char *word);
 

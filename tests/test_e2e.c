@@ -286,7 +286,7 @@ static void test_hostile_files(void **state)
 		const char *what;
 		const char *expect;
 	} cases[] = {
-		{ "empty", "unrecognised" },
+		{ "empty", "empty file" },
 		{ "binary", "binary" },
 		{ "huge", "too large" },
 		{ "directory", "directory" },

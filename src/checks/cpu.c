@@ -149,8 +149,8 @@ static void run_cpu(struct check_ctx *ctx, struct check_result *r)
 	struct cpuinfo ci;
 	int err = host_cpuinfo(ctx->host, &ci);
 
-	/* -EBADMSG is the parser's verdict; anything else came from reading the file. */
-	if (err == -EBADMSG) {
+	/* The content was wrong (unrecognised, empty, cut short); anything else came from reading it. */
+	if (err == -EBADMSG || err == -ENODATA || err == -ENOMSG) {
 		result_set(r, CHECK_SKIP, "/proc/cpuinfo: %s", host_strerror(err));
 		return;
 	}

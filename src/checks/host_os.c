@@ -17,13 +17,16 @@ static int read_os_release(const struct host *h, struct os_release *os, const ch
 
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
 
-		r = host_read(h, paths[i], 1u << 20, &text, NULL);
+		r = host_read(h, paths[i], 1u << 20, &text, &len);
 		if (r == -ENOENT)
 			continue;
 		*from = paths[i];
 		if (r < 0)
 			return r;
+		if (!len)
+			return -ENODATA;
 		return os_release_parse(text, os);
 	}
 	return r;

@@ -70,11 +70,18 @@ struct host_cache {
 static int read_cpuinfo(const struct host *h, struct cpuinfo *ci)
 {
 	_cleanup_free_ char *text = NULL;
+	size_t len;
 	int r;
 
-	r = host_read(h, "/proc/cpuinfo", HOST_READ_MAX, &text, NULL);
+	r = host_read(h, "/proc/cpuinfo", HOST_READ_MAX, &text, &len);
 	if (r < 0)
 		return r;
+	if (!len)
+		return -ENODATA;	/* say "empty", not "unrecognised" */
+	/* The kernel ends every processor block with a blank line; a copy cut short (in a
+	 * --root) could lose "vmx" from the flags line and be misjudged, so refuse it. */
+	if (text[len - 1] != '\n')
+		return -ENOMSG;
 	return cpuinfo_parse(text, ci);
 }
 

@@ -233,6 +233,7 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 	char user[64] = "", owner[64] = "";
 	gid_t primary = (gid_t)-1;
 	bool have_grp, access_ok;
+	int grp_err;
 	struct stat st;
 	int err;
 
@@ -258,9 +259,16 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 	detail_int(r, "gid", st.st_gid);
 	if (host_user_name(ctx->host, st.st_uid, owner, sizeof(owner), NULL) == 0)
 		detail_str(r, "owner", "%s", owner);
-	have_grp = host_group(ctx->host, st.st_gid, &grp) == 0;
-	if (have_grp)
+	grp_err = host_group(ctx->host, st.st_gid, &grp);
+	have_grp = grp_err == 0;
+	if (have_grp) {
 		detail_str(r, "group", "%s", grp.name);
+	} else {
+		/* Say why the group has no name, naming the file, rather than a bare "?". */
+		detail_str(r, "group_error", "/etc/group: %s", grp_err == -ENOENT ?
+			   "no valid line for this gid" : host_strerror(grp_err));
+		sfmt(grp.name, "gid %u", (unsigned)st.st_gid);
+	}
 	find_kvm_rules(ctx->host, r, &kr);
 	if (ctx->host->live)
 		udev_facts(r);
@@ -310,7 +318,7 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 			result_fix(r, "user.add_to_kvm_group");
 		} else {
 			result_set(r, CHECK_FAIL, "%s cannot open /dev/kvm (mode %04o %s:%s)", who,
-				   st.st_mode & 07777, owner[0] ? owner : "?", have_grp ? grp.name : "?");
+				   st.st_mode & 07777, owner[0] ? owner : "?", grp.name);
 			result_advise(r, "Give /dev/kvm mode 0660 and group kvm with a udev rule "
 				      "(KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"), then add the user to kvm.");
 			udev_advice(r, &kr, &st, have_grp ? grp.name : NULL);
@@ -323,7 +331,7 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 		/* Fine for root, but libvirt runs QEMU as an unprivileged user (libvirt-qemu, qemu). */
 		result_set(r, CHECK_WARN, "/dev/kvm is usable, but only by %s (mode %04o %s:%s)",
 			   owner[0] ? owner : "its owner", st.st_mode & 07777, owner[0] ? owner : "?",
-			   have_grp ? grp.name : "?");
+			   grp.name);
 		result_advise(r, "Unprivileged users and libvirt's QEMU processes cannot use KVM. "
 			      "Distributions ship a udev rule giving /dev/kvm mode 0660 and group kvm.");
 		udev_advice(r, &kr, &st, have_grp ? grp.name : NULL);
@@ -331,7 +339,7 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 		return;
 	}
 	result_set(r, CHECK_PASS, "/dev/kvm 10:232 mode %04o %s:%s, usable by %s", st.st_mode & 07777,
-		   owner[0] ? owner : "?", have_grp ? grp.name : "?", user[0] ? user : "this user");
+		   owner[0] ? owner : "?", grp.name, user[0] ? user : "this user");
 }
 
 const struct check check_kvm_device = {

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* kvm.modules: kvm and its backend module, through libkmod: loaded, built in, available, missing. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libkmod.h>
+#include <sys/stat.h>
 
 #include "checks/check.h"
 #include "checks/kvm.h"
+#include "checks/sysfs_value.h"
 #include "util.h"
 
 enum module_state { MOD_LOADED, MOD_BUILTIN, MOD_AVAILABLE, MOD_MISSING, MOD_TRANSIENT };
@@ -29,20 +32,137 @@ static void kmod_quiet(void *data, int prio, const char *file, int line, const c
 	(void)data, (void)prio, (void)file, (void)line, (void)fn, (void)fmt, (void)args;
 }
 
-static void kmod_ctxp(struct kmod_ctx **c)
-{
-	if (*c)
-		kmod_unref(*c);
-}
-
 static void kmod_modulep(struct kmod_module **m)
 {
 	if (*m)
 		kmod_module_unref(*m);
 }
 
+/*
+ * Under --root, libkmod would open ROOT/lib/modules/KVER/modules.*.bin and the modprobe.d
+ * files by plain path, so a symlink (or a ".." in KVER) inside a hostile tree would make it
+ * read host files. Instead the files libkmod reads are copied, each opened with
+ * host_open_regular() (resolved inside the root, never a device), into a private 0700 scratch
+ * directory, and libkmod gets that.
+ * The index files are small (a few MB on a full distro kernel); a bigger one is not copied.
+ */
+#define KMOD_COPY_MAX (64u << 20)
+
+static const char *const scratch_dirs[] = { "modules", "etc-modprobe.d", "lib-modprobe.d" };
+
+struct kmod_scratch {
+	char dir[256];		/* "" when not made */
+};
+
+static void scratch_remove(struct kmod_scratch *s)
+{
+	char sub[512];
+
+	if (!s->dir[0])
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(scratch_dirs); i++) {
+		_cleanup_closedir_ DIR *d = NULL;
+		struct dirent *de;
+
+		sfmt(sub, "%s/%s", s->dir, scratch_dirs[i]);
+		d = opendir(sub);
+		while (d && (de = readdir(d)))
+			if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+				unlinkat(dirfd(d), de->d_name, 0);
+		rmdir(sub);
+	}
+	rmdir(s->dir);
+	s->dir[0] = '\0';
+}
+
+struct copy_job {
+	const struct host *host;
+	const char *from;	/* directory as seen in the root */
+	int to_fd;		/* scratch subdirectory */
+	bool (*want)(const char *name);
+};
+
+/* What libkmod 30 reads from dirname: the binary indexes, softdeps (kmod_config) and the
+ * built-in modinfo; the text twins of the indexes are for humans and depmod. */
+static bool want_index(const char *name)
+{
+	size_t n = strlen(name);
+
+	return startswith(name, "modules.") &&
+	       ((n > 4 && streq(name + n - 4, ".bin")) || streq(name, "modules.softdep") ||
+		streq(name, "modules.builtin.modinfo"));
+}
+
+static bool want_conf(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && streq(name + n - 5, ".conf");
+}
+
+/* Copy one regular file from the root (opened inside it) into the scratch dir. */
+static int copy_one(const char *name, void *data)
+{
+	struct copy_job *job = data;
+	_cleanup_close_ int in = -1, out = -1;
+	char path[1024], buf[65536];
+	struct stat st;
+	ssize_t n;
+
+	if (!job->want(name))
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", job->from, name) >= (int)sizeof(path))
+		return 0;
+	in = host_open_regular(job->host, path);
+	if (in < 0 || fstat(in, &st) < 0 || st.st_size > KMOD_COPY_MAX)
+		return 0;	/* not there inside the root, not a file, or absurd: libkmod does without */
+	out = openat(job->to_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return 0;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return -EIO;
+	return n < 0 ? -errno : 0;
+}
+
+static int scratch_fill(struct kmod_scratch *s, const struct host *h, const char *moddir)
+{
+	static const char *const from[] = { NULL, "/etc/modprobe.d", "/lib/modprobe.d" };
+	const char *tmp = getenv("TMPDIR");
+	char sub[512];
+	int r;
+
+	if (!tmp || tmp[0] != '/')
+		tmp = "/tmp";
+	if (snprintf(s->dir, sizeof(s->dir), "%s/virt-doctor-kmod-XXXXXX", tmp) >= (int)sizeof(s->dir) ||
+	    !mkdtemp(s->dir)) {
+		s->dir[0] = '\0';
+		return -errno;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(scratch_dirs); i++) {
+		_cleanup_close_ int fd = -1;
+		struct copy_job job = { .host = h, .from = from[i] ? from[i] : moddir,
+					.want = from[i] ? want_conf : want_index };
+
+		sfmt(sub, "%s/%s", s->dir, scratch_dirs[i]);
+		if (mkdir(sub, 0700) < 0)
+			return -errno;
+		fd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		job.to_fd = fd;
+		r = host_list_dir(h, job.from, copy_one, &job);
+		if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+			return r;
+	}
+	return 0;
+}
+
 struct modules_env {
 	const struct host *host;
+	char moddir_seen[300];	/* what libkmod calls dirname, as the report shows it */
+	char *moddir_kmod;	/* ...and the directory libkmod really reads */
+	struct kmod_scratch scratch;	/* --root: the private copy libkmod reads */
 	struct kmod_ctx *kmod;
 	bool have_index;	/* modules.dep.bin etc. loaded */
 	bool proc_modules;	/* the kernel supports loadable modules */
@@ -60,7 +180,7 @@ static int sysfs_state(const struct host *h, const char *name, enum module_state
 	sfmt(path, "/sys/module/%s/initstate", name);
 	r = host_read_line(h, path, state, sizeof(state));
 	if (r == 0) {
-		*st = streq(state, "live") ? MOD_LOADED : MOD_TRANSIENT;
+		*st = sysfs_parse_initstate(state) == INITSTATE_LIVE ? MOD_LOADED : MOD_TRANSIENT;
 		return 0;
 	}
 	sfmt(path, "/sys/module/%s", name);
@@ -108,8 +228,16 @@ static enum module_state module_state(struct modules_env *env, const char *name,
 	if (!env->have_index)
 		return MOD_MISSING;
 	if (kmod_module_get_path(mod)) {
-		if (path)
-			*path = strdup(kmod_module_get_path(mod));	/* outlives mod */
+		if (path) {
+			const char *p = kmod_module_get_path(mod);
+			size_t n = strlen(env->moddir_kmod);
+
+			/* Report the file where it is in the root, not in our scratch copy. */
+			if (strncmp(p, env->moddir_kmod, n) != 0 || p[n] != '/')
+				*path = strdup(p);	/* outlives mod */
+			else if (asprintf(path, "%s%s", env->moddir_seen, p + n) < 0)
+				*path = NULL;
+		}
 		return MOD_AVAILABLE;
 	}
 	/* Not in modules.dep: kmod_module_get_initstate() answers BUILTIN from the root's
@@ -149,23 +277,41 @@ static const char *expected_backend(const struct cpuinfo *ci)
 }
 
 /* A libkmod context on the root's /lib/modules/<kver> and modprobe.d; -errno on failure. */
+/*
+ * libkmod on the module database of kernel kver: the host's own when live; under --root a
+ * private copy of the root's (see above). Close with modules_env_close().
+ */
 static int modules_env_open(struct modules_env *env, const struct host *h, const char *kver)
 {
-	_cleanup_free_ char *moddir = NULL, *confdir = NULL, *confetc = NULL;
-	char dir[512];
+	_cleanup_free_ char *confdir = NULL, *confetc = NULL;
 
 	memset(env, 0, sizeof(*env));
 	env->host = h;
-	sfmt(dir, "/lib/modules/%s", kver);
-	moddir = host_path(h, dir);
-	confetc = host_path(h, "/etc/modprobe.d");
-	confdir = host_path(h, "/lib/modprobe.d");
-	if (!moddir || !confetc || !confdir)
+	sfmt(env->moddir_seen, "/lib/modules/%s", kver);
+	if (h->live) {
+		env->moddir_kmod = host_path(h, env->moddir_seen);
+		confetc = host_path(h, "/etc/modprobe.d");
+		confdir = host_path(h, "/lib/modprobe.d");
+	} else {
+		int e = scratch_fill(&env->scratch, h, env->moddir_seen);
+
+		if (e < 0) {
+			scratch_remove(&env->scratch);
+			return e;
+		}
+		if (asprintf(&env->moddir_kmod, "%s/modules", env->scratch.dir) < 0)
+			env->moddir_kmod = NULL;
+		if (asprintf(&confetc, "%s/etc-modprobe.d", env->scratch.dir) < 0)
+			confetc = NULL;
+		if (asprintf(&confdir, "%s/lib-modprobe.d", env->scratch.dir) < 0)
+			confdir = NULL;
+	}
+	if (!env->moddir_kmod || !confetc || !confdir)
 		return -ENOMEM;
 	{
 		const char *configs[] = { confetc, confdir, NULL };
 
-		env->kmod = kmod_new(moddir, configs);
+		env->kmod = kmod_new(env->moddir_kmod, configs);
 	}
 	if (!env->kmod)
 		return -EIO;
@@ -175,10 +321,19 @@ static int modules_env_open(struct modules_env *env, const struct host *h, const
 	return 0;
 }
 
+static void modules_env_close(struct modules_env *env)
+{
+	if (env->kmod)
+		kmod_unref(env->kmod);
+	env->kmod = NULL;
+	free(env->moddir_kmod);
+	env->moddir_kmod = NULL;
+	scratch_remove(&env->scratch);
+}
+
 static void run_modules(struct check_ctx *ctx, struct check_result *r)
 {
-	_cleanup_(kmod_ctxp) struct kmod_ctx *kmod = NULL;
-	struct modules_env env;
+	_cleanup_(modules_env_close) struct modules_env env = { .scratch.dir = "" };
 	enum module_state kvm_state, backend_state = MOD_MISSING;
 	const char *backend = NULL, *want = NULL;
 	char kver[256];
@@ -192,9 +347,12 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 	}
 	detail_str(r, "kernel_release", "%s", kver);
 	err = modules_env_open(&env, ctx->host, kver);
-	kmod = env.kmod;
 	if (err < 0) {
-		result_set(r, CHECK_SKIP, "%s", err == -ENOMEM ? "out of memory" : "libkmod could not start");
+		if (err == -ENOMEM || err == -EIO)
+			result_set(r, CHECK_SKIP, "%s", err == -ENOMEM ? "out of memory" : "libkmod could not start");
+		else
+			result_set(r, CHECK_SKIP, "cannot copy the root's module index to a scratch "
+				   "directory: %s", strerror(-err));
 		return;
 	}
 	detail_bool(r, "module_index", env.have_index);
@@ -309,8 +467,7 @@ const struct check check_kvm_modules = {
 int kernel_module_state(const struct host *h, const char *name, const char **state,
 			bool *loadable_modules)
 {
-	_cleanup_(kmod_ctxp) struct kmod_ctx *kmod = NULL;
-	struct modules_env env;
+	_cleanup_(modules_env_close) struct modules_env env = { .scratch.dir = "" };
 	char kver[256];
 	int err;
 
@@ -326,7 +483,6 @@ int kernel_module_state(const struct host *h, const char *name, const char **sta
 		return 0;
 	}
 	err = modules_env_open(&env, h, kver);
-	kmod = env.kmod;
 	if (err < 0)
 		return err;
 	*state = module_state_names[module_state(&env, name, NULL)];

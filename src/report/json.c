@@ -8,10 +8,17 @@
 #include "version.h"
 
 
-/* Host strings are not guaranteed UTF-8 (a hostname set by hand, a model name). */
+/* Host strings are not guaranteed UTF-8 (a hostname set by hand, a model name, anything in a
+ * hostile --root): invalid bytes become U+FFFD so the document stays valid JSON. */
 static json_t *host_string(const char *s)
 {
-	return json_string(s) ?: json_stringn_nocheck(s, strlen(s));
+	_cleanup_free_ char *clean = NULL;
+	json_t *j = json_string(s);
+
+	if (j)
+		return j;
+	clean = str_sanitize(s, STR_JSON);
+	return json_string(clean ? clean : "");
 }
 
 static void host_field(json_t *host, const char *key, const char *value)
@@ -34,16 +41,16 @@ static json_t *detail_value(const struct detail *d)
 	case DETAIL_LIST:
 		a = json_array();
 		for (unsigned i = 0; a && i < d->list.n; i++)
-			json_array_append_new(a, json_string(d->list.items[i]));
+			json_array_append_new(a, host_string(d->list.items[i]));
 		return a;
 	case DETAIL_STAGES:
 		a = json_array();
 		for (unsigned i = 0; a && i < d->stages.n; i++) {
 			const struct detail_stage *s = &d->stages.items[i];
 
-			json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s}", "name", s->name,
+			json_array_append_new(a, json_pack("{s:o, s:s, s:I, s:o}", "name", host_string(s->name),
 							   "status", s->status, "us", (json_int_t)s->us,
-							   "detail", s->note));
+							   "detail", host_string(s->note)));
 		}
 		return a;
 	case DETAIL_NULL:
@@ -70,7 +77,7 @@ static json_t *build(const struct report *rep)
 						     "version", VIRT_DOCTOR_VERSION));
 	json_object_set_new(root, "generated_at", json_string(rep_time));
 	json_object_set_new(root, "mutated", json_boolean(rep->mutated));
-	json_object_set_new(host, "root", json_string(rep->host->root));
+	json_object_set_new(host, "root", host_string(rep->host->root));
 	json_object_set_new(host, "live", json_boolean(rep->host->live));
 	host_field(host, "hostname", rep->ident->hostname);
 	host_field(host, "os_id", rep->ident->os.id);

@@ -27,12 +27,22 @@ static const int verdict_status[] = {
 	[VERDICT_UNKNOWN] = CHECK_SKIP,
 };
 
+/* Everything printed may come from a hostile --root or a guest: no escape sequences, no
+ * line breaks that forge report lines (see str_sanitize). */
+static void put(FILE *out, const char *s)
+{
+	_cleanup_free_ char *clean = str_sanitize(s, STR_TEXT);
+
+	fputs(clean ? clean : "?", out);
+}
+
 static void print_detail(FILE *out, const struct detail *d)
 {
 	fprintf(out, "        %-22s ", d->key);
 	switch (d->type) {
 	case DETAIL_STRING:
-		fprintf(out, "%s\n", d->string);
+		put(out, d->string);
+		fputc('\n', out);
 		break;
 	case DETAIL_BOOL:
 		fprintf(out, "%s\n", d->boolean ? "yes" : "no");
@@ -44,8 +54,10 @@ static void print_detail(FILE *out, const struct detail *d)
 		fprintf(out, "-\n");
 		break;
 	case DETAIL_LIST:
-		for (unsigned i = 0; i < d->list.n; i++)
-			fprintf(out, "%s%s", i ? ", " : "", d->list.items[i]);
+		for (unsigned i = 0; i < d->list.n; i++) {
+			fputs(i ? ", " : "", out);
+			put(out, d->list.items[i]);
+		}
 		fprintf(out, "%s\n", d->list.n ? "" : "(none)");
 		break;
 	case DETAIL_STAGES:
@@ -53,8 +65,9 @@ static void print_detail(FILE *out, const struct detail *d)
 		for (unsigned i = 0; i < d->stages.n; i++) {
 			const struct detail_stage *s = &d->stages.items[i];
 
-			fprintf(out, "          %-12s %-11s %10" PRIu64 " us  %s\n", s->name, s->status,
-				s->us, s->note);
+			fprintf(out, "          %-12s %-11s %10" PRIu64 " us  ", s->name, s->status, s->us);
+			put(out, s->note);
+			fputc('\n', out);
 		}
 		break;
 	}
@@ -76,14 +89,19 @@ int report_text(FILE *out, const struct report *rep)
 
 		if (rep->quiet && (r->status == CHECK_PASS || r->status == CHECK_SKIP))
 			continue;
-		fprintf(out, "%s%-4s%s  %-*s  %s\n", on, check_status_name(r->status), off, (int)idw,
-			run->check[i]->id, r->summary);
+		fprintf(out, "%s%-4s%s  %-*s  ", on, check_status_name(r->status), off, (int)idw,
+			run->check[i]->id);
+		put(out, r->summary);
+		fputc('\n', out);
 		if (!rep->verbose)
 			continue;
 		for (unsigned j = 0; j < r->n_details; j++)
 			print_detail(out, &r->details[j]);
-		if (r->advice[0])
-			fprintf(out, "        %-22s %s\n", "advice", r->advice);
+		if (r->advice[0]) {
+			fprintf(out, "        %-22s ", "advice");
+			put(out, r->advice);
+			fputc('\n', out);
+		}
 		for (unsigned j = 0; j < r->n_fixes; j++)
 			fprintf(out, "        %-22s %s\n", "fix", r->fixes[j]);
 	}

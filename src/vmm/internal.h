@@ -151,6 +151,12 @@ struct vmm_record {
 	char text[256];
 };
 
+/* smoke.c: the parent's decoder of child records (raw: sizeof(struct vmm_record) bytes) */
+struct vmm_report;
+void vmm_record_apply(struct vmm_report *out, const void *raw, bool *ended);
+/* smoke.c: a report as the parent starts it, before any record */
+void vmm_report_start(struct vmm_report *out, const struct vmm_options *opt, bool smoke);
+
 /* stages.c: the stage machine that turns exits into evidence */
 #define VMM_SMOKE_N_STAGES (VD_STAGE_LAST + 1)
 extern const char *const vmm_smoke_stage_names[VMM_SMOKE_N_STAGES];

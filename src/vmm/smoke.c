@@ -18,33 +18,6 @@
 /* Test hook (docs/guest-protocol.md): the child makes a forbidden syscall after the filter. */
 #define FORBIDDEN_ENV "VIRT_DOCTOR_TEST_FORBIDDEN_SYSCALL"
 
-const char *vmm_stage_status_name(enum vmm_stage_status s)
-{
-	static const char *const names[] = {
-		[VMM_STAGE_PASS] = "pass", [VMM_STAGE_FAIL] = "fail",
-		[VMM_STAGE_UNSUPPORTED] = "unsupported", [VMM_STAGE_NOT_RUN] = "not-run",
-	};
-
-	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
-}
-
-const char *vmm_outcome_name(enum vmm_outcome o)
-{
-	static const char *const names[] = {
-		[VMM_OUTCOME_OK] = "ok", [VMM_OUTCOME_GUEST_FAILED] = "guest-failed",
-		[VMM_OUTCOME_TIMEOUT] = "timeout", [VMM_OUTCOME_SECCOMP_KILLED] = "seccomp-killed",
-		[VMM_OUTCOME_CRASHED] = "crashed", [VMM_OUTCOME_SETUP_FAILED] = "setup-failed",
-	};
-
-	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
-}
-
-void vmm_options_default(struct vmm_options *o)
-{
-	*o = (struct vmm_options){ .vcpus = 2, .memory_mib = 16, .timeout_ms = 5000,
-				   .payload_path = NULL, .kvm_path = "/dev/kvm", .no_seccomp = false };
-}
-
 static int load_payload(const char *path, size_t mem_size, uint8_t **img, size_t *len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -88,37 +61,6 @@ static bool has_header(const uint8_t *img, size_t len)
 	return magic == VD_HDR_MAGIC_V;
 }
 
-static void apply(struct vmm_report *out, const struct vmm_record *r, bool *ended)
-{
-	switch (r->type) {
-	case VMM_REC_STAGE:
-		if (r->index < out->n_stages) {
-			struct vmm_stage *st = &out->stages[r->index];
-
-			st->status = r->status <= VMM_STAGE_NOT_RUN ? r->status : VMM_STAGE_FAIL;
-			st->us = r->v[0];
-			snprintf(st->detail, sizeof(st->detail), "%.*s", (int)sizeof(st->detail) - 1, r->text);
-			if (st->status == VMM_STAGE_PASS && !strcmp(out->stage_running, st->name))
-				out->stage_running[0] = 0;
-		}
-		break;
-	case VMM_REC_RUNNING:
-		if (r->index < out->n_stages)
-			snprintf(out->stage_running, sizeof(out->stage_running), "%s", out->stages[r->index].name);
-		break;
-	case VMM_REC_META:
-		out->create_vm_us = r->v[0];
-		out->first_insn_us = r->v[1];
-		out->exits = r->v[2];
-		break;
-	case VMM_REC_END:
-		*ended = true;
-		out->outcome = r->status <= VMM_OUTCOME_SETUP_FAILED ? r->status : VMM_OUTCOME_CRASHED;
-		snprintf(out->message, sizeof(out->message), "%.*s", (int)sizeof(out->message) - 1, r->text);
-		break;
-	}
-}
-
 /* Reads whole records; returns 1 on EOF, 0 when more may come, -errno on error. */
 static int drain(int fd, uint8_t *buf, size_t *have, struct vmm_report *out, bool *ended)
 {
@@ -133,29 +75,10 @@ static int drain(int fd, uint8_t *buf, size_t *have, struct vmm_report *out, boo
 			return 1;
 		*have += (size_t)n;
 		if (*have == sizeof(struct vmm_record)) {
-			struct vmm_record r;
-
-			memcpy(&r, buf, sizeof(r));
-			r.name[sizeof(r.name) - 1] = 0;
-			r.text[sizeof(r.text) - 1] = 0;
-			apply(out, &r, ended);
+			vmm_record_apply(out, buf, ended);
 			*have = 0;
 		}
 	}
-}
-
-static void report_init(struct vmm_report *out, const struct vmm_options *opt, bool smoke)
-{
-	memset(out, 0, sizeof(*out));
-	out->n_stages = smoke ? VMM_SMOKE_N_STAGES : 2;
-	for (size_t i = 0; i < out->n_stages; i++) {
-		snprintf(out->stages[i].name, sizeof(out->stages[i].name), "%s",
-			 smoke ? vmm_smoke_stage_names[i] : (i ? "run" : "create_vm"));
-		out->stages[i].status = VMM_STAGE_NOT_RUN;
-	}
-	out->vcpus = smoke ? opt->vcpus : 1;
-	out->memory_mib = opt->memory_mib;
-	out->child_peak_rss_kib = -1;
 }
 
 int vmm_smoke_boot(const struct vmm_options *opt, struct vmm_report *out)
@@ -182,7 +105,7 @@ int vmm_smoke_boot(const struct vmm_options *opt, struct vmm_report *out)
 		img = payload;
 	}
 	smoke = has_header(img, img_len);
-	report_init(out, opt, smoke);
+	vmm_report_start(out, opt, smoke);
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;

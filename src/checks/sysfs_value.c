@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Pure parsers for sysfs/procfs values: text in, meaning out, so they can be fuzzed alone. */
+#include <errno.h>
+
+#include "checks/sysfs_value.h"
+#include "util.h"
+
+enum sysfs_initstate sysfs_parse_initstate(const char *value)
+{
+	static const struct { const char *text; enum sysfs_initstate state; } states[] = {
+		{ "live", INITSTATE_LIVE }, { "coming", INITSTATE_COMING }, { "going", INITSTATE_GOING },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(states); i++)
+		if (streq(value, states[i].text))
+			return states[i].state;
+	return INITSTATE_OTHER;
+}
+
+int sysfs_parse_bool(const char *value)
+{
+	switch (value[0]) {
+	case 'Y': case 'y': case '1':
+		return 1;
+	case 'N': case 'n': case '0':
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}

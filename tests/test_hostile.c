@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Hostile input catalogue: bad files, symlink tricks and odd --root values, run through the binary. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* Base for every case: a healthy Intel host (kvm_intel loaded, /dev/kvm 0660 root:kvm). With
+ * nothing wrong its verdict is ready (exit 0). */
+#define BASE "intel-vmx-kvm-intel"
+
+static void make_root(char *dir, size_t size)
+{
+	if (geteuid() != 0)
+		SKIP_BECAUSE("hostile roots copy a fixture with device nodes: needs root");
+	assert_int_equal(materialize(BASE, dir, size), 0);
+	assert_int_equal(chmod(dir, 0755), 0);	/* RUN_NOBODY must be able to enter it */
+}
+
+static void put(const char *dir, const char *rel, const void *data, size_t len)
+{
+	char path[2048];
+	int fd;
+
+	sfmt(path, "%s%s", dir, rel);
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void put_str(const char *dir, const char *rel, const char *text)
+{
+	put(dir, rel, text, strlen(text));
+}
+
+static void put_link(const char *dir, const char *rel, const char *target)
+{
+	char path[2048];
+
+	sfmt(path, "%s%s", dir, rel);
+	unlink(path);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+/* A file of `size` bytes; sparse when `sparse`, else really written (repeated `unit`). */
+static void put_big(const char *dir, const char *rel, off_t size, bool sparse, const char *unit)
+{
+	char path[2048], buf[65536];
+	size_t ul = strlen(unit);
+	off_t done = 0;
+	int fd;
+
+	sfmt(path, "%s%s", dir, rel);
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	if (sparse) {
+		assert_int_equal(ftruncate(fd, size), 0);
+	} else {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = unit[i % ul];
+		while (done < size) {
+			size_t n = size - done < (off_t)sizeof(buf) ? (size_t)(size - done) : sizeof(buf);
+
+			n -= n % ul ? n % ul : 0;	/* whole units only, so the text stays well-formed */
+			if (!n)
+				break;
+			assert_int_equal(write(fd, buf, n), (ssize_t)n);
+			done += (off_t)n;
+		}
+	}
+	close(fd);
+}
+
+static char *slurp_fixture(const char *rel)
+{
+	char path[2048];
+	int fd;
+
+	sfmt(path, "%s/roots/%s%s", VD_FIXTURES, BASE, rel);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return read_all(fd);
+}
+
+static const char *summary(json_t *j, const char *id)
+{
+	json_t *c = find_check(j, id);
+
+	if (!c)
+		fail_msg("no check %s in the report", id);
+	return json_string_value(json_object_get(c, "summary"));
+}
+
+/* One line, naming the file and the reason. */
+static void assert_says(json_t *j, const char *id, const char *status, const char *file, const char *why)
+{
+	const char *s = summary(j, id);
+
+	if (!streq(check_status(j, id), status) || !strstr(s, file) || !strstr(s, why) || strchr(s, '\n'))
+		fail_msg("%s: expected %s naming '%s' and '%s', got %s: '%s'", id, status, file, why,
+			 check_status(j, id), s);
+}
+
+static json_t *run_json(struct result *res, char *dir)
+{
+	json_t *j;
+
+	RUN(res, "--root", dir, "--format", "json", "check");
+	if (res->status >= 128)
+		fail_msg("killed by signal %d; stderr: %s", res->status - 128, res->err);
+	j = parse_json(res->out);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "exit_code")), res->status);
+	return j;
+}
+
+/* /proc/cpuinfo: each bad form ends cpu.virt_extensions as a skip naming the file and why.
+ * The other checks still decide, so the verdict (ready) and exit code (0) stand. */
+static void test_cpuinfo(void **state)
+{
+	char dir[256];
+	_cleanup_free_ char *good = NULL;
+	static const char *const block = "processor\t: 0\nvendor_id\t: GenuineIntel\n"
+		"model name\t: Big\nflags\t\t: fpu vmx ept lm\n\n";
+	static const struct {
+		const char *what, *status, *why;
+	} cases[] = {
+		{ "empty", "skip", "empty file" },
+		{ "truncated", "skip", "truncated" },
+		{ "binary", "skip", "binary data (NUL bytes)" },
+		{ "sparse-100M", "skip", "file too large" },
+		{ "written-9M", "skip", "file too large" },
+		{ "written-4M-valid", "pass", "VT-x" },
+	};
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	good = slurp_fixture("/proc/cpuinfo");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct result res = { 0 };
+		const char *w = cases[i].what;
+		char *flags;
+		json_t *j;
+
+		if (streq(w, "empty")) {
+			put(dir, "/proc/cpuinfo", "", 0);
+		} else if (streq(w, "truncated")) {
+			/* Cut in the middle of the flags line, before "vmx": a judge that read it
+			 * would say "no VT-x" about a VT-x machine. */
+			flags = strstr(good, "\nflags");
+			assert_non_null(flags);
+			put(dir, "/proc/cpuinfo", good, (size_t)(flags - good) + 15);
+		} else if (streq(w, "binary")) {
+			put(dir, "/proc/cpuinfo", "processor\t: 0\n\0\0\x01\xff vendor_id\n", 28);
+		} else if (streq(w, "sparse-100M")) {
+			put_big(dir, "/proc/cpuinfo", 100 << 20, true, "");
+		} else if (streq(w, "written-9M")) {
+			put_big(dir, "/proc/cpuinfo", 9 << 20, false, block);
+		} else {
+			put_big(dir, "/proc/cpuinfo", 4 << 20, false, block);
+		}
+		j = run_json(&res, dir);
+		print_message("cpuinfo %s: %s\n", w, summary(j, "cpu.virt_extensions"));
+		if (streq(cases[i].status, "skip"))
+			assert_says(j, "cpu.virt_extensions", "skip", "/proc/cpuinfo", cases[i].why);
+		else
+			assert_says(j, "cpu.virt_extensions", "pass", "", cases[i].why);
+		assert_int_equal(res.status, 0);
+		json_decref(j);
+		result_clear(&res);
+	}
+	remove_tree(dir);
+}
+
+/* /etc/os-release: host.os warns naming the file and why (degraded: exit 1). */
+static void test_os_release(void **state)
+{
+	char dir[256];
+	static const struct {
+		const char *what, *why;
+	} cases[] = {
+		{ "empty", "empty file" },
+		{ "binary", "binary data (NUL bytes)" },
+		{ "sparse-100M", "file too large" },
+		{ "written-2M", "file too large" },	/* the limit for os-release is 1 MiB */
+		{ "loop", "symlink loop" },
+		{ "no-key-value", "unrecognised content" },
+	};
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct result res = { 0 };
+		const char *w = cases[i].what;
+		json_t *j;
+
+		if (streq(w, "empty"))
+			put(dir, "/etc/os-release", "", 0);
+		else if (streq(w, "binary"))
+			put(dir, "/etc/os-release", "ID=deb\0ian\n", 11);
+		else if (streq(w, "sparse-100M"))
+			put_big(dir, "/etc/os-release", 100 << 20, true, "");
+		else if (streq(w, "written-2M"))
+			put_big(dir, "/etc/os-release", 2 << 20, false, "ID=debian\n");
+		else if (streq(w, "loop")) {
+			put_link(dir, "/etc/os-release", "os-release.b");
+			put_link(dir, "/etc/os-release.b", "/etc/os-release");
+		} else
+			put_str(dir, "/etc/os-release", "this is not an os-release file\n");
+		j = run_json(&res, dir);
+		print_message("os-release %s: %s\n", w, summary(j, "host.os"));
+		assert_says(j, "host.os", "warn", "/etc/os-release", cases[i].why);
+		assert_int_equal(res.status, 1);
+		json_decref(j);
+		result_clear(&res);
+	}
+	/* Truncated mid-value: what is there is used, nothing breaks. */
+	{
+		struct result res = { 0 };
+		json_t *j;
+
+		put_str(dir, "/etc/os-release", "ID=debian\nPRETTY_NAME=\"Debian GNU/Li");
+		j = run_json(&res, dir);
+		assert_string_equal(check_status(j, "host.os"), "pass");
+		assert_non_null(strstr(summary(j, "host.os"), "Debian GNU/Li"));
+		json_decref(j);
+		result_clear(&res);
+	}
+	remove_tree(dir);
+}
+
+/* Files the user may not read, as nobody: each check names the file and "Permission denied". */
+static void test_unreadable_as_nobody(void **state)
+{
+	char dir[256], path[2048];
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	if (access("/usr/bin/setpriv", X_OK) < 0)
+		SKIP_BECAUSE("setpriv (util-linux) is needed to run as nobody");
+	make_root(dir, sizeof(dir));
+	sfmt(path, "%s/etc/os-release", dir);
+	assert_int_equal(chmod(path, 0), 0);
+	sfmt(path, "%s/etc/group", dir);
+	assert_int_equal(chmod(path, 0), 0);
+	sfmt(path, "%s/proc/cpuinfo", dir);
+	assert_int_equal(chmod(path, 0), 0);
+	RUN_NOBODY(&res, "--root", dir, "--format", "json", "check");
+	assert_true(res.status < 128);
+	j = parse_json(res.out);
+	assert_non_null(j);
+	assert_says(j, "host.os", "warn", "/etc/os-release", "Permission denied");
+	assert_says(j, "cpu.virt_extensions", "skip", "/proc/cpuinfo", "Permission denied");
+	/* /dev/kvm's group cannot be named: the detail says which file and why. */
+	assert_string_equal(json_string_value(detail(j, "kvm.device", "group_error")),
+			    "/etc/group: Permission denied");
+	assert_string_equal(check_status(j, "kvm.device"), "fail");
+	assert_non_null(strstr(summary(j, "kvm.device"), "gid 993"));
+	assert_int_equal(res.status, 2);
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/* Symlinks pointing out of the root resolve inside it. Each points at an outside file whose
+ * content would show in the report if it were followed. */
+static void test_symlink_escape(void **state)
+{
+	char dir[256], outside[] = "/tmp/vd-hostile-outside.XXXXXX", target[2048], rel[2048];
+	struct result res = { 0 };
+	json_t *j;
+	char *dump;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	assert_non_null(mkdtemp(outside));
+	put_str(outside, "/os-release", "ID=leakedos\nPRETTY_NAME=\"LEAKED-OUTSIDE-OS\"\n");
+	put_str(outside, "/cpuinfo", "processor\t: 0\nvendor_id\t: LeakedVendor\nflags\t\t: svm lm\n\n");
+
+	/* Absolute, and relative with more ".." than the root is deep. */
+	sfmt(target, "%s/os-release", outside);
+	put_link(dir, "/etc/os-release", target);
+	sfmt(rel, "../../../../../../../../../..%s/cpuinfo", outside);
+	put_link(dir, "/proc/cpuinfo", rel);
+	j = run_json(&res, dir);
+	dump = json_dumps(j, 0);
+	assert_null(strstr(dump, "LEAKED"));
+	assert_null(strstr(dump, "Leaked"));
+	assert_says(j, "host.os", "warn", "os-release", "No such file");
+	assert_says(j, "cpu.virt_extensions", "skip", "/proc/cpuinfo", "No such file");
+	free(dump);
+	json_decref(j);
+	result_clear(&res);
+
+	/* /etc/shadow: had it been read, it would parse as "unrecognised content". */
+	put_link(dir, "/etc/os-release", "/etc/shadow");
+	j = run_json(&res, dir);
+	assert_null(strstr(summary(j, "host.os"), "unrecognised"));
+	assert_non_null(strstr(summary(j, "host.os"), "No such file"));
+	json_decref(j);
+	result_clear(&res);
+
+	/* A symlink loop on /proc/cpuinfo. */
+	put_link(dir, "/proc/cpuinfo", "cpuinfo");
+	j = run_json(&res, dir);
+	assert_says(j, "cpu.virt_extensions", "skip", "/proc/cpuinfo", "symlink loop");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+	remove_tree(outside);
+}
+
+/*
+ * libkmod reads modules.dep.bin and modprobe.d by path. The root's index points at a host file
+ * (a full index from another tree outside the root): followed, kvm_amd would be "available"
+ * with an index; resolved inside the root, there is no index at all. The modprobe.d file
+ * points at an outside file with an options line that would show as configured_options.
+ */
+static void test_kmod_escape(void **state)
+{
+	char dir[256], outside[256], path[1024], lpath[256], target[2048], kver[] = "6.8.5-301.fc40.x86_64";
+	static const char *const idx[] = { "modules.dep.bin", "modules.alias.bin", "modules.symbols.bin",
+					   "modules.builtin.bin", "modules.builtin.alias.bin" };
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("needs root to build the fixture roots");
+	/* "outside": an AMD tree whose index lists kvm_amd; the root: the same tree, its index
+	 * files replaced by absolute symlinks to the outside ones. */
+	assert_int_equal(materialize("amd-svm-no-module", outside, sizeof(outside)), 0);
+	assert_int_equal(materialize("amd-svm-no-module", dir, sizeof(dir)), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(idx); i++) {
+		sfmt(lpath, "/lib/modules/%s/%s", kver, idx[i]);
+		sfmt(target, "%s%s", outside, lpath);
+		put_link(dir, lpath, target);
+	}
+	j = run_json(&res, dir);
+	print_message("kvm.modules with escaping index: %s\n", summary(j, "kvm.modules"));
+	assert_true(json_is_false(detail(j, "kvm.modules", "module_index")));
+	assert_string_not_equal(json_string_value(detail(j, "kvm.modules", "kvm_amd")), "available");
+	assert_null(detail(j, "kvm.modules", "backend_path"));
+	json_decref(j);
+	result_clear(&res);
+
+	/* Control: the same files copied in for real are used (so the test can tell). */
+	for (size_t i = 0; i < ARRAY_SIZE(idx); i++) {
+		char cmd[8192];
+
+		sfmt(path, "%s/lib/modules/%s/%s", dir, kver, idx[i]);
+		sfmt(cmd, "rm -f '%s' && cp '%s/lib/modules/%s/%s' '%s'", path, outside, kver, idx[i], path);
+		assert_int_equal(system(cmd), 0);
+	}
+	j = run_json(&res, dir);
+	assert_true(json_is_true(detail(j, "kvm.modules", "module_index")));
+	assert_string_equal(json_string_value(detail(j, "kvm.modules", "kvm_amd")), "available");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+
+	/* The whole modules directory as a symlink out of the root. */
+	assert_int_equal(materialize("amd-svm-no-module", dir, sizeof(dir)), 0);
+	sfmt(path, "%s/lib/modules/%s", dir, kver);
+	remove_tree(path);
+	sfmt(target, "%s/lib/modules/%s", outside, kver);
+	put_link(dir, "/lib/modules/6.8.5-301.fc40.x86_64", target);
+	j = run_json(&res, dir);
+	assert_true(json_is_false(detail(j, "kvm.modules", "module_index")));
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+
+	/* A kernel release with ".." in it: /lib/modules/../../../..OUTSIDE/lib/modules/KVER. */
+	assert_int_equal(materialize("amd-svm-no-module", dir, sizeof(dir)), 0);
+	sfmt(path, "%s/lib/modules/%s", dir, kver);
+	remove_tree(path);
+	sfmt(target, "../../../../../../..%s/lib/modules/%s\n", outside, kver);
+	put_str(dir, "/proc/sys/kernel/osrelease", target);
+	j = run_json(&res, dir);
+	assert_true(json_is_false(detail(j, "kvm.modules", "module_index")));
+	assert_string_not_equal(json_string_value(detail(j, "kvm.modules", "kvm_amd")), "available");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+
+	/* modprobe.d: an options line for the loaded backend, outside the root. */
+	make_root(dir, sizeof(dir));
+	put_str(outside, "/leak.conf", "options kvm_intel leaked_from_host=1\n");
+	sfmt(path, "%s/etc/modprobe.d", dir);
+	mkdir(path, 0755);
+	sfmt(target, "%s/leak.conf", outside);
+	put_link(dir, "/etc/modprobe.d/leak.conf", target);
+	put_str(dir, "/etc/modprobe.d/own.conf", "options kvm_intel own_option=1\n");
+	j = run_json(&res, dir);
+	{
+		const char *opts = json_string_value(detail(j, "kvm.modules", "configured_options"));
+
+		print_message("configured_options: %s\n", opts ? opts : "(none)");
+		assert_non_null(opts);
+		assert_non_null(strstr(opts, "own_option=1"));	/* the root's own file is read */
+		assert_null(strstr(opts, "leaked_from_host"));
+	}
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+	remove_tree(outside);
+}
+
+/* --root itself: a file, missing, a symlink to /. */
+static void test_root_argument(void **state)
+{
+	char dir[] = "/tmp/vd-hostile-rootarg.XXXXXX", path[2048];
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sfmt(path, "%s/file", dir);
+	put_str(dir, "/file", "not a directory\n");
+	RUN(&res, "--root", path, "check");
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, path));
+	assert_non_null(strstr(res.err, "not a directory"));
+	assert_null(strchr(strchr(res.err, '\n') + 1, '\n'));	/* one line */
+	result_clear(&res);
+
+	sfmt(path, "%s/missing", dir);
+	RUN(&res, "--root", path, "check");
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, path));
+	assert_non_null(strstr(res.err, "No such file or directory"));
+	result_clear(&res);
+
+	/* A symlink to /: an offline look at this host's tree (no live probes), not live mode. */
+	sfmt(path, "%s/slash", dir);
+	assert_int_equal(symlink("/", path), 0);
+	RUN(&res, "--root", path, "--format", "json", "check");
+	assert_true(res.status <= 2);
+	j = parse_json(res.out);
+	assert_non_null(j);
+	assert_true(json_is_false(json_object_get(json_object_get(j, "host"), "live")));
+	assert_string_equal(check_status(j, "kvm.api"), "skip");
+	assert_non_null(strstr(summary(j, "kvm.api"), "offline root"));
+	assert_string_equal(check_status(j, "host.os"), "pass");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/* A hostname that is not UTF-8 (and one with escape sequences): JSON stays valid, text stays
+ * free of control bytes. */
+static void test_hostname_not_utf8(void **state)
+{
+	char dir[256];
+	struct result res = { 0 };
+	json_error_t e;
+	json_t *j;
+	const char *host;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	put_str(dir, "/proc/sys/kernel/hostname", "bad\xff\xfehost\xc3\n");
+	put_str(dir, "/etc/os-release", "ID=evil\nPRETTY_NAME=\"Evil\x1b]0;pwned\x07\x1b[2J OS\"\n");
+	RUN(&res, "--root", dir, "--format", "json", "check", "host.os");
+	j = json_loads(res.out, 0, &e);		/* jansson rejects invalid UTF-8 */
+	if (!j)
+		fail_msg("invalid JSON: %s: %s", e.text, res.out);
+	host = json_string_value(json_object_get(json_object_get(j, "host"), "hostname"));
+	assert_string_equal(host, "bad\xef\xbf\xbd\xef\xbf\xbdhost\xef\xbf\xbd");
+	json_decref(j);
+	result_clear(&res);
+
+	RUN(&res, "--root", dir, "check", "host.os");
+	for (const unsigned char *p = (const unsigned char *)res.out; *p; p++)
+		if (*p != '\n' && (*p < 0x20 || *p == 0x7f))
+			fail_msg("control byte 0x%02x in the text report: %s", *p, res.out);
+	assert_non_null(strstr(res.out, "Evil\\x1b]0;pwned\\x07\\x1b[2J OS"));
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/* Malformed /etc/group lines are skipped; a good kvm line after them still counts. */
+static void test_group_malformed(void **state)
+{
+	char dir[256], longline[6000];
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	memset(longline, 'x', sizeof(longline) - 2);
+	longline[sizeof(longline) - 2] = '\n';
+	longline[sizeof(longline) - 1] = '\0';
+	{
+		char text[8000];
+
+		sfmt(text, "root:x:0:\n%sgarbage without colons\n::::::::::\nkvm:x:notanumber:alice\n"
+		     "kvm:x:99999999999:alice\nkvm\n+kvm:x:993:\nkvm:x:993:alice,libvirt-qemu\n", longline);
+		put_str(dir, "/etc/group", text);
+	}
+	RUN_ENV(&res, ((char *[]){ (char *)"SUDO_UID=1000", (char *)"SUDO_GID=1000", NULL }),
+		"--root", dir, "--format", "json", "check");
+	j = parse_json(res.out);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(detail(j, "kvm.device", "group")), "kvm");
+	assert_true(json_is_true(detail(j, "kvm.device", "user_access")));
+	assert_int_equal(res.status, 0);
+	json_decref(j);
+	result_clear(&res);
+
+	/* Only malformed kvm lines: the group is unknown and the report says where it looked. */
+	put_str(dir, "/etc/group", "root:x:0:\nkvm:x:notanumber:alice\nkvm:x:\n");
+	RUN_ENV(&res, ((char *[]){ (char *)"SUDO_UID=1000", (char *)"SUDO_GID=1000", NULL }),
+		"--root", dir, "--format", "json", "check");
+	j = parse_json(res.out);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(detail(j, "kvm.device", "group_error")),
+			    "/etc/group: no valid line for this gid");
+	assert_says(j, "kvm.device", "fail", "/dev/kvm", "gid 993");
+	assert_int_equal(res.status, 2);
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+
+/*
+ * A device node where a file should be: open(2) of a device acts by itself (a watchdog arms,
+ * a tape rewinds), so it must never be opened, only looked at through O_PATH. inotify's
+ * IN_OPEN fires for every real open and not for O_PATH ones: it is the witness. The node is
+ * /dev/null's (1:3), harmless should the test fail.
+ */
+static void test_device_node_never_opened(void **state)
+{
+	static const char *const files[] = { "/proc/cpuinfo", "/etc/os-release", "/etc/group",
+					     "/lib/modules/6.1.0-26-amd64/modules.dep.bin" };
+	char dir[256], path[2048], buf[4096];
+	struct result res = { 0 };
+	int in;
+	ssize_t n;
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		sfmt(path, "%s%s", dir, files[i]);
+		unlink(path);
+		assert_int_equal(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+		assert_true(inotify_add_watch(in, path, IN_OPEN) >= 0);
+	}
+	j = run_json(&res, dir);
+	assert_says(j, "cpu.virt_extensions", "skip", "/proc/cpuinfo", "not a regular file");
+	assert_says(j, "host.os", "warn", "/etc/os-release", "not a regular file");
+	n = read(in, buf, sizeof(buf));
+	if (n > 0)
+		fail_msg("a device node in the root was opened (%zd bytes of IN_OPEN events)", n);
+	assert_true(n < 0 && errno == EAGAIN);
+	json_decref(j);
+	result_clear(&res);
+	close(in);
+	remove_tree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpuinfo),
+		cmocka_unit_test(test_os_release),
+		cmocka_unit_test(test_unreadable_as_nobody),
+		cmocka_unit_test(test_symlink_escape),
+		cmocka_unit_test(test_kmod_escape),
+		cmocka_unit_test(test_root_argument),
+		cmocka_unit_test(test_hostname_not_utf8),
+		cmocka_unit_test(test_group_malformed),
+		cmocka_unit_test(test_device_node_never_opened),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
