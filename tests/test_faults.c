@@ -41,7 +41,8 @@ static void test_two_doctors(void **state)
 	spawn_wait(&a, 60000);
 	spawn_wait(&b, 60000);
 	print_message("doctor A exit %d, B exit %d\n", a.status, b.status);
-	assert_true(a.status <= 1 && b.status <= 1);	/* ready or degraded on this host */
+	/* A verdict (0 ready, 1 degraded, 2 not ready: e.g. libvirtd stopped), never 3 or a signal. */
+	assert_true(a.status <= 2 && b.status <= 2);
 	assert_int_equal(a.status, b.status);
 	ja = parse_json(a.out);
 	jb = parse_json(b.out);

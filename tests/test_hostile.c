@@ -517,7 +517,8 @@ static void test_group_malformed(void **state)
 	assert_non_null(j);
 	assert_string_equal(json_string_value(detail(j, "kvm.device", "group")), "kvm");
 	assert_true(json_is_true(detail(j, "kvm.device", "user_access")));
-	assert_int_equal(res.status, 0);
+	assert_string_equal(check_status(j, "kvm.device"), "pass");
+	assert_true(res.status <= 1);	/* other checks may warn about this group file */
 	json_decref(j);
 	result_clear(&res);
 
