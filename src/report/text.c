@@ -16,9 +16,23 @@ static const char *const status_colors[] = {
 static const char *const verdict_text[] = {
 	[VERDICT_READY] = "ready: this host can run KVM guests",
 	[VERDICT_DEGRADED] = "degraded: KVM guests can run here, read the warnings",
-	[VERDICT_NOT_READY] = "not ready: KVM guests cannot run here until the failures are fixed",
+	[VERDICT_NOT_READY] = "not ready: fix the failures before this host can run KVM guests",
 	[VERDICT_UNKNOWN] = "unknown: not enough could be checked to decide",
 };
+
+/*
+ * A failure need not be KVM's: with libvirtd down the guest still boots. Saying "cannot run
+ * KVM guests" after booting one would be false, so a proven KVM is named in the verdict.
+ */
+static const char *verdict_text_for(const struct report *rep)
+{
+	const struct check_result *boot = run_result(rep->run, "vm.smoke_boot");
+
+	if (rep->verdict == VERDICT_NOT_READY && boot && boot->status == CHECK_PASS)
+		return "not ready: KVM works (the test guest booted), but fix the failures before "
+		       "putting this host into service";
+	return verdict_text[rep->verdict];
+}
 
 static const int verdict_status[] = {
 	[VERDICT_READY] = CHECK_PASS,
@@ -109,6 +123,6 @@ int report_text(FILE *out, const struct report *rep)
 		fputc('\n', out);
 	fprintf(out, "%sverdict%s: %s\n",
 		rep->color ? status_colors[verdict_status[rep->verdict]] : "",
-		rep->color ? "\033[0m" : "", verdict_text[rep->verdict]);
+		rep->color ? "\033[0m" : "", verdict_text_for(rep));
 	return ferror(out) ? -EIO : 0;
 }
