@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "libvirt_harness.h"
 #include "checks/kvm.h"
 #include "fixes/fix.h"
 
@@ -1070,6 +1071,70 @@ static void test_libvirt_default_network(void **state)
 	close(lock);
 }
 
+/*
+ * No systemd here: services.enable_libvirtd must start the daemon directly (distro data
+ * `direct_start`), the check must then see it answer, and a second apply changes nothing.
+ */
+static void test_libvirtd_direct_start(void **state)
+{
+	char journal[] = "/tmp/vd-fix-journal.XXXXXX";
+	struct result res = { 0 };
+	bool was_running;
+	int lock, jfd;
+
+	(void)state;
+	if (geteuid() != 0 || !libvirtd_installed())
+		SKIP_BECAUSE("needs root and libvirtd (libvirt-daemon-system)");
+	if (access("/run/systemd/system", F_OK) == 0)
+		SKIP_BECAUSE("systemd runs here: the plan uses systemctl, not a direct start");
+	lock = libvirt_lock();
+	assert_true(lock >= 0);
+	was_running = libvirtd_running();
+	if (was_running)
+		assert_int_equal(libvirtd_stop(), 0);
+	jfd = mkstemp(journal);
+	assert_true(jfd >= 0);
+	close(jfd);
+	for (int round = 0; round < 2; round++) {
+		json_t *j, *steps, *st;
+		size_t k, commands = 0;
+
+		RUN(&res, "--format", "json", "fix", "--apply", "--yes", "--journal", journal,
+		    "--only", "services.enable_libvirtd");
+		j = parse_json(res.out);
+		steps = json_object_get(json_array_get(json_object_get(j, "fixes"), 0), "steps");
+		json_array_foreach(steps, k, st) {
+			if (!streq(json_string_value(json_object_get(st, "kind")), "command"))
+				continue;
+			commands++;
+			assert_string_equal(json_string_value(json_array_get(json_object_get(st, "argv"), 0)),
+					    "libvirtd");
+			if (!streq(json_string_value(json_object_get(st, "result")), round == 0 ? "done" : "unchanged"))
+				fail_msg("round %d: %s", round, res.out);
+		}
+		assert_int_equal(commands, 1);
+		assert_int_equal(json_is_true(json_object_get(j, "mutated")), round == 0);
+		json_decref(j);
+		result_clear(&res);
+		/* libvirtd --daemon returns before its socket is up. */
+		for (int i = 0; i < 100 && !libvirtd_running(); i++)
+			usleep(100000);
+		assert_true(libvirtd_running());
+	}
+	RUN(&res, "--format", "json", "check", "libvirt.daemon");
+	{
+		json_t *j = parse_json(res.out);
+
+		assert_string_not_equal(check_status(j, "libvirt.daemon"), "fail");
+		json_decref(j);
+	}
+	result_clear(&res);
+	unlink(journal);
+	if (!was_running)
+		assert_int_equal(libvirtd_stop(), 0);
+	libvirt_unlock(lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1090,6 +1155,7 @@ int main(void)
 		cmocka_unit_test(test_write_file_atomic),
 		cmocka_unit_test(test_json_schema),
 		cmocka_unit_test(test_libvirt_default_network),
+		cmocka_unit_test(test_libvirtd_direct_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -455,6 +455,20 @@ static void plan_enable_libvirtd(const struct plan_ctx *c, struct fix_plan *p)
 	const char *active_q = dget(c, "services", "active_query", NULL);
 	const char *u = units;
 
+	const char *manager = dget(c, "services", "manager_running", NULL);
+	const char *direct = dget(c, "services", "direct_start", NULL);
+
+	if (manager && direct && c->host && c->host->live && !host_exists(c->host, manager)) {
+		/* No systemd (or OpenRC) here: `systemctl start` would only fail. */
+		struct step *s;
+
+		human(p, false, "the service manager is not running, so its units cannot be started",
+		      "%s does not exist: start the daemon directly now; it will not start at boot "
+		      "until this host runs its service manager.", manager);
+		s = command(p, direct, NULL, "start the libvirt daemon without the service manager");
+		guard(s, GUARD_EXIT_ZERO, "virsh --connect qemu:///system --readonly version", NULL, NULL);
+		return;
+	}
 	if (!units || !enable) {
 		human(p, true, "virsh and virt-manager talk to the libvirt daemon",
 		      "Enable and start the libvirt daemon (libvirtd, or virtqemud and virtnetworkd) "
