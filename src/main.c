@@ -489,24 +489,6 @@ static int do_explain(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* A word as a shell would need it, so the printed sudo line can be pasted. */
-static void print_shell_word(FILE *out, const char *w)
-{
-	bool plain = *w != '\0';
-
-	for (const char *p = w; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *p))
-			plain = false;
-	if (plain) {
-		fputs(w, out);
-		return;
-	}
-	fputc('\'', out);
-	for (const char *p = w; *p; p++)
-		fputs(*p == '\'' ? "'\\''" : (char[]){ *p, 0 }, out);
-	fputc('\'', out);
-}
-
 static bool confirm(unsigned n_fixes_planned)
 {
 	char answer[16];
@@ -617,7 +599,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "%s: fix --apply changes the system and needs root. Run:\n  sudo", program);
 		for (int i = 0; i < orig_argc; i++) {
 			fputc(' ', stderr);
-			print_shell_word(stderr, orig_argv[i]);
+			fput_shell_word(stderr, orig_argv[i]);
 		}
 		fputc('\n', stderr);
 		return EXIT_USAGE;
@@ -649,13 +631,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		host_identify(&host, &id);
 		distro_select(&set, &id.os, &distro);
 		fix_facts_gather(&host, &distro, &facts);
-		for (unsigned i = 0; i < n_checks && run->n < ARRAY_SIZE(run->result); i++) {
-			if (streq(checks[i]->id, "vm.smoke_boot"))
-				continue;
-			run->check[run->n] = checks[i];
-			run_check(&ctx, checks[i], &run->result[run->n]);
-			run->n++;
-		}
+		run_facts(&ctx, run);
 		fix_facts_from_run(&facts, run);
 	}
 	{

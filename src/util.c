@@ -131,3 +131,23 @@ char *str_sanitize(const char *s, enum str_sanitize_mode mode)
 	out[o] = '\0';
 	return out;
 }
+
+void fput_shell_word(FILE *out, const char *w)
+{
+	bool plain = *w != '\0';
+
+	for (const char *p = w; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *p))
+			plain = false;
+	if (plain) {
+		fputs(w, out);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = w; *p; p++)
+		if (*p == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*p, out);
+	fputc('\'', out);
+}

@@ -57,5 +57,8 @@ enum str_sanitize_mode { STR_JSON, STR_TEXT };
 char *str_sanitize(const char *s, enum str_sanitize_mode mode);
 /* Does the space-separated word list contain word? */
 bool words_contain(const char *list, const char *word);
+/* Write w as a POSIX shell word: as is when safe, else single-quoted, so a printed command
+ * line can be pasted. */
+void fput_shell_word(FILE *out, const char *w);
 
 #endif

@@ -116,6 +116,8 @@ const char *verdict_name(enum verdict v);
 int verdict_exit_code(enum verdict v);
 enum verdict run_verdict(const struct run *run);
 void run_check(struct check_ctx *ctx, const struct check *c, struct check_result *r);
+/* Every check but the smoke boot, appended to run: the facts a fix plan is made from. */
+void run_facts(struct check_ctx *ctx, struct run *run);
 /* Call the start hooks of the checks that are about to run. */
 void run_start(struct check_ctx *ctx, const struct check *const *list, unsigned n);
 void run_free(struct run *run);

@@ -10,33 +10,12 @@
 /* Same rules as the report's (docs/report.md): major = breaking, minor = compatible additions. */
 #define FIX_SCHEMA_VERSION "1.0.0"
 
-/* Words with spaces or shell metacharacters get quotes, so the line can be pasted. */
-static void print_word(FILE *out, const char *w)
-{
-	bool plain = *w != '\0';
-
-	for (const char *p = w; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *p))
-			plain = false;
-	if (plain) {
-		fputs(w, out);
-		return;
-	}
-	fputc('\'', out);
-	for (const char *p = w; *p; p++)
-		if (*p == '\'')
-			fputs("'\\''", out);
-		else
-			fputc(*p, out);
-	fputc('\'', out);
-}
-
 static void print_argv(FILE *out, char *const *argv)
 {
 	for (unsigned i = 0; argv[i]; i++) {
 		if (i)
 			fputc(' ', out);
-		print_word(out, argv[i]);
+		fput_shell_word(out, argv[i]);
 	}
 }
 
