@@ -257,6 +257,8 @@ static void test_one_vcpu(void **state)
 	o.vcpus = 1;
 	o.memory_mib = 4;
 	assert_int_equal(vmm_smoke_boot(&o, &r), 0);
+	if (r.outcome != VMM_OUTCOME_OK)
+		dump(&r);
 	assert_int_equal(r.outcome, VMM_OUTCOME_OK);
 	assert_int_equal(stage(&r, "second_vcpu")->status, VMM_STAGE_NOT_RUN);
 	assert_int_equal(stage(&r, "memory")->status, VMM_STAGE_PASS);

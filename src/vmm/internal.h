@@ -189,6 +189,7 @@ struct vmm_session {
 	bool ap_checkin;
 	uint64_t ap_checkin_ns;
 	bool ap_parked, halt_check;
+	uint64_t done_ns;	/* when the guest reported done: the HLT must follow */
 };
 void vmm_session_init(struct vmm_session *s, struct vmm_vm *vm, int rec_fd, bool smoke);
 int vmm_session_attach(struct vmm_session *s);	/* registers ports, MMIO device, hooks */
