@@ -44,6 +44,18 @@ static const char *key_problem(const char *section, const char *name)
 	return "unknown section";
 }
 
+/* Printable UTF-8 only (tabs allowed). */
+static bool clean_value(const char *v)
+{
+	_cleanup_free_ char *json = NULL;
+
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return false;
+	json = str_sanitize(v, STR_JSON);
+	return json && streq(json, v);
+}
+
 struct parse_state {
 	struct distro *d;
 	char err[192];
@@ -69,6 +81,14 @@ static int on_pair(void *user, const char *section, const char *name, const char
 			else
 				sfmt(st->err, "unknown key '%s' in [%s]", name, section);
 		}
+		return 0;
+	}
+	if (!clean_value(value)) {
+		/* Values reach the terminal and JSON (package names, paths, argv): no escape
+		 * sequences, no bytes JSON cannot carry. */
+		if (!st->err[0])
+			sfmt(st->err, "value of '%s' in [%s] has a control character or is not UTF-8", name,
+			     section);
 		return 0;
 	}
 	if ((size_t)snprintf(key, sizeof(key), "%s.%s", section, name) >= sizeof(key)) {
