@@ -93,7 +93,7 @@ JSON_DUMP := $(BUILD)/json-dump
 check-json: $(BIN) $(TEST_BINS)
 	rm -rf $(JSON_DUMP) && mkdir -p $(JSON_DUMP)
 	VD_JSON_DUMP_DIR=$(abspath $(JSON_DUMP)) $(MAKE) --no-print-directory check
-	/usr/bin/python3 tests/validate-json.py $(JSON_DUMP) docs/report.md
+	/usr/bin/python3 tests/validate-json.py $(JSON_DUMP) docs/report.md docs/fix.md
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
