@@ -7,6 +7,7 @@
 
 #include "fixes/distro.h"
 #include "fuzz.h"
+#include "util.h"
 
 FUZZ_TARGET(distro)
 {
@@ -28,12 +29,15 @@ FUZZ_TARGET(distro)
 		FUZZ_ASSERT(d->name[0] && d->n <= DISTRO_KEYS_MAX);
 		for (unsigned i = 0; i < d->n; i++) {
 			FUZZ_ASSERT_TERMINATED(d->kv[i].key);
-			/* Values reach terminals and argv: no control bytes got through. */
-			for (const unsigned char *p = (const unsigned char *)d->kv[i].value; *p; p++)
-				FUZZ_ASSERT(*p >= 0x20 || *p == '\t');
+			/* Values reach terminals, JSON and argv: nothing str_sanitize would change
+			 * (C0, DEL, C1, bytes that are not UTF-8) got through. */
+			char *text = str_sanitize(d->kv[i].value, STR_TEXT);
+
+			FUZZ_ASSERT(text && strcmp(text, d->kv[i].value) == 0);
+			free(text);
 		}
-		distro_get(d, "packages", "qemu");
-		distro_get_arch(d, "packages", "qemu", "x86_64");
+		distro_get(d, "packages", "qemu_img");
+		distro_get_arch(d, "packages", "qemu_system", "x86_64");
 		/* Selection by the file's own ids, as the planner would. */
 		set.d = d;
 		set.n = 1;

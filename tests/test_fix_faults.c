@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "fixes/distro.h"
 #include "fixes/journal.h"
+#include "report/fleet.h"
 
 static char *const alice_env[] = { (char *)"SUDO_UID=1000", (char *)"SUDO_GID=1000", NULL };
 
@@ -527,12 +529,49 @@ static void test_damaged_journal_reported(void **state)
 	remove_tree(dir);
 }
 
+/* Strings that reach a terminal from distro data and fleet reports: no escape sequences. */
+static void test_hostile_strings(void **state)
+{
+	static const char *const values[] = { "qemu\x1b]0;pwned\x07", "qemu\xc2\x9b" "31m", "\xff\xfe", "a\rb" };
+	struct fleet_options o = { .now = 1795000000, .stale_after = 86400, .threads = 1 };
+	struct fleet *f = NULL;
+	char *buf = NULL, *text, path[512];
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
+		struct distro d;
+		char ini[256], err[512];
+
+		sfmt(ini, "[distro]\nname = X\nids = x\n[packages]\nqemu_img = %s\n", values[i]);
+		assert_int_equal(distro_parse("x.ini", ini, &d, err, sizeof(err)), -EBADMSG);
+		if (!strstr(err, "x.ini:5: value of 'qemu_img' in [packages] has a control character or is not UTF-8"))
+			fail_msg("value %zu: %s", i, err);
+	}
+	/* A fleet report whose host name carries C1 CSI (U+009B) and OSC: printed as \xNN. */
+	sfmt(path, "%s/regressions/fleet/edge-c1-and-long-hostname.json", VD_SRCDIR "/fuzz");
+	text = slurp(path);
+	assert_non_null(text);
+	assert_int_equal(fleet_load_buffer(&f, "/x/c1.json", text, strlen(text), &o), 0);
+	out = open_memstream(&buf, &len);
+	assert_int_equal(fleet_render(out, f, FLEET_TEXT), 0);
+	fclose(out);
+	assert_null(strstr(buf, "\xc2\x9b"));
+	assert_null(strchr(buf, '\x1b'));
+	assert_non_null(strstr(buf, "evil\\xc2\\x9b31m\\x1b]0;x\\x07"));
+	free(buf);
+	fleet_free(f);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reader),
 		cmocka_unit_test(test_reader_tail),
 		cmocka_unit_test(test_damaged_journal_reported),
+		cmocka_unit_test(test_hostile_strings),
 		cmocka_unit_test(test_killed_after_each_step),
 		cmocka_unit_test(test_killed_before_rename),
 	};

@@ -44,16 +44,13 @@ static const char *key_problem(const char *section, const char *name)
 	return "unknown section";
 }
 
-/* Printable UTF-8 only (tabs allowed). */
+/* Printable UTF-8 only: what str_sanitize's text mode leaves alone (no C0 including tab, DEL,
+ * C1 such as U+009B CSI, or bytes that are not UTF-8). */
 static bool clean_value(const char *v)
 {
-	_cleanup_free_ char *json = NULL;
+	_cleanup_free_ char *text = str_sanitize(v, STR_TEXT);
 
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-			return false;
-	json = str_sanitize(v, STR_JSON);
-	return json && streq(json, v);
+	return text && streq(text, v);
 }
 
 struct parse_state {
