@@ -611,8 +611,13 @@ static void run_cmd_step(struct host *h, struct step *s)
 		struct group_entry g;
 
 		if (host_group_by_name(h, s->group, &g) == 0 && group_has_member(&g, s->user)) {
+			char note[sizeof(s->note)];
+
 			s->result = RESULT_UNCHANGED;
-			sfmt(s->note, "%s is already in %s", s->user, s->group);
+			/* Through a local: gcc's -Wrestrict cannot tell s->note from s->user once
+			 * this is inlined into plan_apply (ASan build). */
+			sfmt(note, "%s is already in %s", s->user, s->group);
+			scopy(s->note, note);
 			return;
 		}
 	} else if (guard_satisfied(h, s)) {
