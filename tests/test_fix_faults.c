@@ -481,6 +481,7 @@ static void test_reader_tail(void **state)
 {
 	char path[] = "/tmp/vd-journal-tail.XXXXXX";
 	int fd = mkstemp(path);
+	const char *tmpl = "/tmp/vd-journal-tail.XXXXXX";
 	FILE *f;
 	struct journal_state st;
 	unsigned long long i;
@@ -501,6 +502,26 @@ static void test_reader_tail(void **state)
 	assert_int_equal(st.steps, 1);
 	assert_int_equal(st.malformed, 0);	/* the cut first line is dropped, not counted */
 	assert_true(st.lines < JOURNAL_TAIL_MAX / strlen(LEGACY) + 4);
+
+	/* The tail starting exactly on a line: that first line is whole and read (here the
+	 * apply-start, followed by blank lines up to the end). */
+	strcpy(path, tmpl);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	for (i = 0; i < 100; i++)
+		fputs(LEGACY, f);
+	fputs(START("edge"), f);
+	for (i = strlen(START("edge")); i < JOURNAL_TAIL_MAX; i++)
+		fputc('\n', f);
+	fflush(f);
+	assert_int_equal(journal_read_fd(fd, &st), 0);
+	fclose(f);
+	unlink(path);
+	assert_true(st.tail_only);
+	assert_true(st.found && !st.ended);
+	assert_string_equal(st.run, "edge");
+	assert_int_equal(st.malformed, 0);
 }
 
 /* A damaged journal in a root: `fix` warns with the line and still plans. */

@@ -508,14 +508,26 @@ static json_t *journal_line_new(const char *event, const char *run)
 			 "time", stamp);
 }
 
-/* One write per line (a FILE buffer is larger than any line), so a kill leaves whole lines,
- * at most a last one without its newline, which the reader skips. */
+/* One write(2) per line, newline included, on the O_APPEND descriptor (not through stdio,
+ * whose buffer would split a long line in two writes): a kill leaves whole lines, at most a
+ * last one without its newline (the reader skips it), and two applies at once never mix
+ * inside a line. */
 static void journal_emit(FILE *j, json_t *o)
 {
-	if (j && o) {
-		json_dumpf(o, j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		fputc('\n', j);
-		fflush(j);
+	char *line = j && o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	if (line) {
+		size_t n = strlen(line);
+		char *nl = realloc(line, n + 2);
+
+		if (nl) {
+			line = nl;
+			line[n] = '\n';
+			if (write(fileno(j), line, n + 1) < 0) {
+				/* The journal is a record, not a precondition: the apply goes on. */
+			}
+		}
+		free(line);
 	}
 	json_decref(o);
 }

@@ -205,13 +205,16 @@ int journal_read_fd(int fd, struct journal_state *st)
 	struct stat s;
 	off_t off = 0;
 	size_t want, len = 0;
+	bool partial;
 
 	if (fstat(fd, &s) < 0)
 		return -errno;
 	if (!S_ISREG(s.st_mode))
 		return -EINVAL;
+	/* Past the limit: the tail, plus the byte before it, which says whether the tail starts
+	 * on a line boundary (then its first line is whole). */
 	if (s.st_size > (off_t)JOURNAL_TAIL_MAX)
-		off = s.st_size - (off_t)JOURNAL_TAIL_MAX;
+		off = s.st_size - (off_t)JOURNAL_TAIL_MAX - 1;
 	want = (size_t)(s.st_size - off);
 	buf = malloc(want + 1);
 	if (!buf)
@@ -229,6 +232,14 @@ int journal_read_fd(int fd, struct journal_state *st)
 			break;
 		len += (size_t)n;
 	}
-	journal_scan(buf, len, off > 0, st);
+	if (off == 0) {
+		journal_scan(buf, len, false, st);
+		return 0;
+	}
+	if (len == 0)
+		return -EIO;	/* shrank under us */
+	partial = buf[0] != '\n';
+	journal_scan(buf + 1, len - 1, partial, st);
+	st->tail_only = true;
 	return 0;
 }
