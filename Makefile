@@ -84,7 +84,7 @@ run: deps
 # against the schema its "kind" names (docs/*.schema.json) with python3-jsonschema -- a visible
 # SKIP where that is not installed. A failing binary or an invalid document fails the target.
 JSON_DUMP := $(BUILD)/json-dump
-JSON_VALIDATOR := /usr/bin/python3 tests/validate-json.py $(JSON_DUMP) docs/report.md
+JSON_VALIDATOR := /usr/bin/python3 tests/validate-json.py $(JSON_DUMP) docs/report.md docs/fix.md
 check: $(BIN) $(TEST_BINS)
 	@rm -rf $(JSON_DUMP) && mkdir -p $(JSON_DUMP)
 	@fail=0; for t in $(TEST_BINS); do \

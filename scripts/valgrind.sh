@@ -31,6 +31,14 @@ runs=(
 	"doctor|doctor"
 	"root-amd|--root tests/fixtures/roots/amd-svm-no-module check"
 )
+# The fix executor and the journal reader: an apply on a scratch copy of a fixture root, after
+# an apply that the test hook killed mid-way (outside valgrind), so the run under valgrind reads
+# an interrupted journal, reports it, writes files atomically and journals.
+scratch=$(mktemp -d /tmp/vd-valgrind-fix.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+cp -a tests/fixtures/roots/fix-debian "$scratch/root"
+VIRT_DOCTOR_TEST_KILL_AFTER_STEPS=3 "$bin" --root "$scratch/root" fix --apply --yes >/dev/null 2>&1
+runs+=("fix-apply|--root $scratch/root fix --apply --yes")
 if [ $kvm = yes ]; then
 	runs+=("boot|boot" "boot-timeout|boot --payload $build/tests/payloads/loop.bin --timeout 2")
 else

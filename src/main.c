@@ -544,6 +544,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 	struct run *run;
 	struct plan plan;
 	struct fix_report rep = { 0 };
+	struct journal_state previous;
 	char dir[4096], err[512];
 	int c, code;
 
@@ -610,7 +611,9 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (distro_set_load(&set, dir, err, sizeof(err)) < 0) {
-		error("%s", err);
+		_cleanup_free_ char *clean = str_sanitize(err, STR_TEXT);	/* quotes the data file */
+
+		error("%s", clean ? clean : err);
 		return EXIT_USAGE;
 	}
 	if (open_host(cli, &host) < 0) {
@@ -644,9 +647,14 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 	rep.facts = &facts;
 	rep.data_dir = dir;
 	rep.offline = !host.live;
+	/* Before this run appends its own lines: did the last --apply finish? */
+	if (fix_journal_read(&host, journal, &previous) == 0)
+		rep.previous = &previous;
+	rep.journal_path = journal ? journal : "/var/log/virt-doctor/journal.jsonl";
 	code = 0;
 	if (apply && plan.n) {
-		struct apply_opts ao = { .offline = !host.live, .journal = journal };
+		struct apply_opts ao = { .offline = !host.live, .journal = journal, .argv = orig_argv,
+					 .argc = orig_argc };
 
 		if (!yes && !isatty(STDIN_FILENO)) {
 			error("fix --apply: standard input is not a terminal, so I cannot ask; "

@@ -467,7 +467,7 @@ static void test_fleet_hostile(void **state)
 	}
 	RUN(&txt, "fleet", "-v", dir);
 	assert_null(strchr(txt.out, '\x1b'));
-	assert_non_null(strstr(txt.out, "evil?[31mred?"));
+	assert_non_null(strstr(txt.out, "evil\\x1b[31mred\\x0a"));
 	assert_non_null(strstr(txt.out, "no generated_at"));
 	assert_null(strstr(txt.out, big));	/* cut in text */
 	assert_null(strstr(txt.out, "notes.txt"));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The executor: runs a plan's steps (execve with timeouts, atomic writes, libkmod), journals
  * every action, then re-runs the checks to say what each fix achieved. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -14,6 +15,7 @@
 
 #include "checks/accounts.h"
 #include "fixes/fix.h"
+#include "fixes/journal.h"
 #include "util.h"
 
 /* Commands run with this PATH and nothing else from our environment but the locale. */
@@ -249,6 +251,62 @@ static int mkdir_parents(const char *path, mode_t mode)
 	return 0;
 }
 
+/*
+ * Test-only fault injection (tests/test_fix_faults.c), like VIRT_DOCTOR_TEST_FORBIDDEN_SYSCALL
+ * in the VMM: with VIRT_DOCTOR_TEST_KILL_AFTER_STEPS=N the process SIGKILLs itself right after
+ * journaling its Nth step; with VIRT_DOCTOR_TEST_KILL_BEFORE_RENAME=N, in its Nth atomic write
+ * after the temp file is complete and fsync'd but before the rename. A SIGKILL cannot be
+ * caught, so this is the worst interruption there is, at a place the test chooses. Both hooks
+ * only make the process die earlier; they cannot change what it writes.
+ */
+#define TEST_KILL_AFTER_STEPS_ENV "VIRT_DOCTOR_TEST_KILL_AFTER_STEPS"
+#define TEST_KILL_BEFORE_RENAME_ENV "VIRT_DOCTOR_TEST_KILL_BEFORE_RENAME"
+static unsigned steps_journaled, writes_before_rename;
+
+static void test_hook(const char *env, unsigned *counter)
+{
+	const char *v = getenv(env);
+
+	++*counter;
+	if (v && *v && strtoul(v, NULL, 10) == *counter)
+		raise(SIGKILL);
+}
+
+/* Temp files ".BASE.vd-PID-XXXX" left by a writer that was killed before its rename (the
+ * target itself is intact: old or absent). A live writer's temp is left alone. */
+static void remove_stale_temps(int dfd, const char *base)
+{
+	char prefix[NAME_MAX + 8];
+	int fd;
+	DIR *d;
+	struct dirent *de;
+
+	if ((size_t)snprintf(prefix, sizeof(prefix), ".%s.vd-", base) >= sizeof(prefix))
+		return;
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (!startswith(de->d_name, prefix))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + strlen(prefix), &end, 10);
+		if (errno || pid <= 0 || *end != '-' || pid == getpid())
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 /* Write base inside the directory dfd: temp file, fsync, rename, fsync of the directory.
  * 0 written, 1 already so (same content and mode), -errno. */
 static int write_at(int dfd, const char *base, const char *content, unsigned mode)
@@ -270,9 +328,11 @@ static int write_at(int dfd, const char *base, const char *content, unsigned mod
 		if (same)
 			return 1;
 	}
+	remove_stale_temps(dfd, base);
 	for (unsigned attempt = 0;; attempt++) {
-		if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.vd-%06x", base,
-				     (unsigned)((now_us() ^ ((uint64_t)getpid() << 20)) + attempt) & 0xffffff) >= sizeof(tmp))
+		/* The pid in the name lets a later run tell a dead writer's temp from a live one's. */
+		if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.vd-%d-%04x", base, (int)getpid(),
+				     (unsigned)(now_us() + attempt) & 0xffff) >= sizeof(tmp))
 			return -ENAMETOOLONG;
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0 || errno != EEXIST || attempt > 100)
@@ -283,6 +343,8 @@ static int write_at(int dfd, const char *base, const char *content, unsigned mod
 	if (fchmod(fd, mode) < 0 || write(fd, content, len) != (ssize_t)len || fsync(fd) < 0)
 		r = errno ? -errno : -EIO;
 	close(fd);
+	if (r == 0)
+		test_hook(TEST_KILL_BEFORE_RENAME_ENV, &writes_before_rename);
 	if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -403,22 +465,127 @@ static FILE *host_journal_open(const struct host *h)
 	return fd < 0 ? NULL : fdopen(fd, "a");
 }
 
-static void journal(FILE *j, const struct fix_plan *p, unsigned idx, const struct step *s, bool offline)
+#define JOURNAL_DEFAULT "/var/log/virt-doctor/journal.jsonl"
+
+int fix_journal_read(const struct host *h, const char *path, struct journal_state *st)
 {
-	json_t *o, *argv;
-	char stamp[64];
+	_cleanup_close_ int fd = -1;
+
+	memset(st, 0, sizeof(*st));
+	/* O_NONBLOCK: a FIFO put where the journal goes must not hang the plan; the reader
+	 * refuses anything but a regular file. */
+	if (path) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd < 0)
+			return -errno;
+	} else {
+		fd = host_open_regular(h, JOURNAL_DEFAULT);
+	}
+	if (fd < 0)
+		return fd;
+	return journal_read_fd(fd, st);
+}
+
+static void stamp_now(char *buf, size_t size)
+{
 	struct timespec ts;
 	struct tm tm;
 
-	if (!j)
-		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03ldZ", ts.tv_nsec / 1000000);
-	/* "kind" names the document, as in every JSON virt-doctor writes; "action" the step's kind. */
-	o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "kind", "fix-journal", "time", stamp, "fix", p->fix->id,
-		      "step", idx + 1, "action", step_kind_name(s->kind));
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), size - strlen(buf), ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+/* Every line starts the same: what it is, which event, which run, when. */
+static json_t *journal_line_new(const char *event, const char *run)
+{
+	char stamp[64];
+
+	stamp_now(stamp, sizeof(stamp));
+	/* "kind" names the document, as in every JSON virt-doctor writes; "event" the line. */
+	return json_pack("{s:s, s:s, s:s, s:s}", "kind", "fix-journal", "event", event, "run", run,
+			 "time", stamp);
+}
+
+/* One write(2) per line, newline included, on the O_APPEND descriptor (not through stdio,
+ * whose buffer would split a long line in two writes): a kill leaves whole lines, at most a
+ * last one without its newline (the reader skips it), and two applies at once never mix
+ * inside a line. */
+static void journal_emit(FILE *j, json_t *o)
+{
+	char *line = j && o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	if (line) {
+		size_t n = strlen(line);
+		char *nl = realloc(line, n + 2);
+
+		if (nl) {
+			line = nl;
+			line[n] = '\n';
+			if (write(fileno(j), line, n + 1) < 0) {
+				/* The journal is a record, not a precondition: the apply goes on. */
+			}
+		}
+		free(line);
+	}
+	json_decref(o);
+}
+
+static void journal_start(FILE *j, const char *run, const struct plan *plan, const struct apply_opts *o)
+{
+	json_t *line, *argv = json_array(), *ids = json_array();
+
+	if (!j) {
+		json_decref(argv);
+		json_decref(ids);
+		return;
+	}
+	/* The command line, bounded (it is for a person reading the journal, not for replay). */
+	for (int i = 0; o->argv && i < o->argc && i < 32; i++) {
+		char word[128];
+		_cleanup_free_ char *clean = NULL;
+
+		strtcpy(word, o->argv[i], sizeof(word));
+		clean = str_sanitize(word, STR_JSON);
+		if (clean)
+			json_array_append_new(argv, json_string(clean));
+	}
+	for (unsigned i = 0; i < plan->n; i++)
+		json_array_append_new(ids, json_string(plan->items[i].fix->id));
+	line = journal_line_new("apply-start", run);
+	json_object_set_new(line, "pid", json_integer(getpid()));
+	json_object_set_new(line, "argv", argv);
+	json_object_set_new(line, "fixes", ids);
+	json_object_set_new(line, "offline_root", json_boolean(o->offline));
+	journal_emit(j, line);
+}
+
+static void journal_end(FILE *j, const char *run, unsigned steps, unsigned failed, bool mutated)
+{
+	json_t *line;
+
+	if (!j)
+		return;
+	line = journal_line_new("apply-end", run);
+	json_object_set_new(line, "outcome", json_string(failed ? "failed" : "completed"));
+	json_object_set_new(line, "steps", json_integer(steps));
+	json_object_set_new(line, "failed_steps", json_integer(failed));
+	json_object_set_new(line, "mutated", json_boolean(mutated));
+	journal_emit(j, line);
+}
+
+static void journal(FILE *j, const char *run, const struct fix_plan *p, unsigned idx, const struct step *s,
+		    bool offline)
+{
+	json_t *o, *argv;
+
+	if (!j)
+		return;
+	o = journal_line_new("step", run);
+	json_object_set_new(o, "fix", json_string(p->fix->id));
+	json_object_set_new(o, "step", json_integer(idx + 1));
+	json_object_set_new(o, "action", json_string(step_kind_name(s->kind)));
 	switch (s->kind) {
 	case STEP_COMMAND:
 	case STEP_GROUP:
@@ -444,10 +611,7 @@ static void journal(FILE *j, const struct fix_plan *p, unsigned idx, const struc
 	if (s->note[0])
 		json_object_set_new(o, "note", json_string(s->note));
 	json_object_set_new(o, "offline_root", json_boolean(offline));
-	json_dumpf(o, j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputc('\n', j);
-	fflush(j);
-	json_decref(o);
+	journal_emit(j, o);
 }
 
 static void run_cmd_step(struct host *h, struct step *s)
@@ -459,8 +623,13 @@ static void run_cmd_step(struct host *h, struct step *s)
 		struct group_entry g;
 
 		if (host_group_by_name(h, s->group, &g) == 0 && group_has_member(&g, s->user)) {
+			char note[sizeof(s->note)];
+
 			s->result = RESULT_UNCHANGED;
-			sfmt(s->note, "%s is already in %s", s->user, s->group);
+			/* Through a local: gcc's -Wrestrict cannot tell s->note from s->user once
+			 * this is inlined into plan_apply (ASan build). */
+			sfmt(note, "%s is already in %s", s->user, s->group);
+			scopy(s->note, note);
 			return;
 		}
 	} else if (guard_satisfied(h, s)) {
@@ -550,6 +719,10 @@ bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o)
 {
 	_cleanup_fclose_ FILE *j = NULL;
 	bool mutated = false;
+	unsigned journaled = 0, failed_steps = 0;
+	char run[48];
+	struct tm tm;
+	time_t now = time(NULL);
 
 	if (o->journal) {
 		mkdir_parents(o->journal, 0750);
@@ -557,6 +730,12 @@ bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o)
 	} else {
 		j = host_journal_open(h);
 	}
+	/* The run id ties the step lines to their start and end: time and pid are unique enough
+	 * on one host, and say when and what without a lookup. */
+	gmtime_r(&now, &tm);
+	strftime(run, sizeof(run), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(run + strlen(run), sizeof(run) - strlen(run), "-%d", (int)getpid());
+	journal_start(j, run, plan, o);
 	for (unsigned i = 0; i < plan->n; i++) {
 		struct fix_plan *p = &plan->items[i];
 		bool failed = false;
@@ -572,11 +751,16 @@ bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o)
 				run_step(h, s, o->offline);
 			}
 			failed |= s->result == RESULT_FAILED;
+			failed_steps += s->result == RESULT_FAILED;
 			mutated |= s->result == RESULT_DONE;
-			if (s->kind != STEP_HUMAN)
-				journal(j, p, k, s, o->offline);
+			if (s->kind != STEP_HUMAN) {
+				journal(j, run, p, k, s, o->offline);
+				journaled++;
+				test_hook(TEST_KILL_AFTER_STEPS_ENV, &steps_journaled);
+			}
 		}
 	}
+	journal_end(j, run, journaled, failed_steps, mutated);
 	return mutated;
 }
 

@@ -44,6 +44,15 @@ static const char *key_problem(const char *section, const char *name)
 	return "unknown section";
 }
 
+/* Printable UTF-8 only: what str_sanitize's text mode leaves alone (no C0 including tab, DEL,
+ * C1 such as U+009B CSI, or bytes that are not UTF-8). */
+static bool clean_value(const char *v)
+{
+	_cleanup_free_ char *text = str_sanitize(v, STR_TEXT);
+
+	return text && streq(text, v);
+}
+
 struct parse_state {
 	struct distro *d;
 	char err[192];
@@ -69,6 +78,14 @@ static int on_pair(void *user, const char *section, const char *name, const char
 			else
 				sfmt(st->err, "unknown key '%s' in [%s]", name, section);
 		}
+		return 0;
+	}
+	if (!clean_value(value)) {
+		/* Values reach the terminal and JSON (package names, paths, argv): no escape
+		 * sequences, no bytes JSON cannot carry. */
+		if (!st->err[0])
+			sfmt(st->err, "value of '%s' in [%s] has a control character or is not UTF-8", name,
+			     section);
 		return 0;
 	}
 	if ((size_t)snprintf(key, sizeof(key), "%s.%s", section, name) >= sizeof(key)) {

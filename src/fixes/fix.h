@@ -10,6 +10,7 @@
 #include "checks/check.h"
 #include "checks/osrelease.h"
 #include "fixes/distro.h"
+#include "fixes/journal.h"
 #include "host.h"
 
 enum step_kind {
@@ -130,6 +131,8 @@ struct apply_opts {
 	const char *journal;	/* --journal FILE, or NULL: /var/log/virt-doctor/journal.jsonl
 				 * on the host (inside the root under --root) */
 	bool offline;		/* --root: live steps are listed, not run */
+	char *const *argv;	/* the command line, summarized in the journal's apply-start */
+	int argc;
 };
 /* Run every step of every plan; fills results and the journal. Returns whether anything
  * changed (mutated). */
@@ -142,6 +145,10 @@ int kmod_load(const char *moddir, const char *const *configs, const char *name, 
 /* Atomic, idempotent write of a file: 0 written, 1 unchanged, -errno. */
 int write_file_atomic(const char *path, const char *content, unsigned mode);
 
+/* What the journal says about the last --apply (path NULL: the default journal, inside the
+ * root under --root). 0, or -errno (-ENOENT: no journal yet). */
+int fix_journal_read(const struct host *h, const char *path, struct journal_state *st);
+
 /* Re-run the checks and set each plan's state. */
 void plan_verify(struct host *h, struct plan *plan, bool offline);
 
@@ -153,6 +160,9 @@ struct fix_report {
 	const char *data_dir;
 	bool applied, mutated, offline;
 	int exit_code;
+	/* The journal as it was before this run (NULL: not read), and where it is. */
+	const struct journal_state *previous;
+	const char *journal_path;
 };
 int fix_report_text(FILE *out, const struct fix_report *r);
 int fix_report_json(FILE *out, const struct fix_report *r);

@@ -8,14 +8,31 @@
 #include "version.h"
 
 /* Same rules as the report's (docs/report.md): major = breaking, minor = compatible additions. */
-#define FIX_SCHEMA_VERSION "1.0.0"
+#define FIX_SCHEMA_VERSION "1.1.0"
+
+/* Text from the distro data or the journal, never raw to a terminal (str_sanitize). */
+static void put(FILE *out, const char *s)
+{
+	_cleanup_free_ char *clean = str_sanitize(s, STR_TEXT);
+
+	fputs(clean ? clean : "?", out);
+}
+
+/* Words with spaces or shell metacharacters get quotes, so the line can be pasted; the text
+ * comes from distro data, so it is sanitized first. */
+static void print_word(FILE *out, const char *raw)
+{
+	_cleanup_free_ char *w = str_sanitize(raw, STR_TEXT);
+
+	fput_shell_word(out, w ? w : "?");
+}
 
 static void print_argv(FILE *out, char *const *argv)
 {
 	for (unsigned i = 0; argv[i]; i++) {
 		if (i)
 			fputc(' ', out);
-		fput_shell_word(out, argv[i]);
+		print_word(out, argv[i]);
 	}
 }
 
@@ -26,34 +43,49 @@ static void print_step(FILE *out, const struct step *s, unsigned n, bool applied
 	case STEP_COMMAND:
 	case STEP_GROUP:
 		fputs("run: ", out);
-		for (unsigned i = 0; i < ARRAY_SIZE(s->env) && s->env[i]; i++)
-			fprintf(out, "%s ", s->env[i]);
+		for (unsigned i = 0; i < ARRAY_SIZE(s->env) && s->env[i]; i++) {
+			put(out, s->env[i]);
+			fputc(' ', out);
+		}
 		print_argv(out, s->argv);
 		break;
 	case STEP_WRITE:
-		fprintf(out, "write %s (mode %04o)", s->path, s->mode);
+		fputs("write ", out);
+		put(out, s->path);
+		fprintf(out, " (mode %04o)", s->mode);
 		break;
 	case STEP_KMOD:
-		fprintf(out, "load module %s (libkmod)", s->module);
+		fputs("load module ", out);
+		put(out, s->module);
+		fputs(" (libkmod)", out);
 		break;
 	case STEP_SYSCTL:
-		fprintf(out, "write %s to %s", s->content, s->path);
+		fputs("write ", out);
+		put(out, s->content);
+		fputs(" to ", out);
+		put(out, s->path);
 		break;
 	case STEP_HUMAN:
-		fprintf(out, "by hand: %s", s->content ? s->content : "");
+		fputs("by hand: ", out);
+		put(out, s->content ? s->content : "");
 		break;
 	}
 	if (s->kind != STEP_HUMAN)
 		fprintf(out, "  [%s%s]", s->needs_root ? "root" : "user", s->live ? ", live" : ", file");
 	fputc('\n', out);
-	fprintf(out, "      why: %s\n", s->why);
+	fputs("      why: ", out);
+	put(out, s->why);
+	fputc('\n', out);
 	if (s->kind == STEP_WRITE && s->content) {
 		const char *p = s->content;
 
 		while (*p) {
 			const char *eol = strchrnul(p, '\n');
+			_cleanup_free_ char *line = strndup(p, (size_t)(eol - p));
 
-			fprintf(out, "      | %.*s\n", (int)(eol - p), p);
+			fputs("      | ", out);
+			put(out, line ? line : "");
+			fputc('\n', out);
 			p = *eol ? eol + 1 : eol;
 		}
 	}
@@ -61,15 +93,93 @@ static void print_step(FILE *out, const struct step *s, unsigned n, bool applied
 		fputs("      skipped when: ", out);
 		print_argv(out, s->guard_argv);
 		if (s->guard == GUARD_OUTPUT)
-			fprintf(out, " says \"%s\"", s->guard_match);
+		{
+			fputs(" says \"", out);
+			put(out, s->guard_match);
+			fputc('"', out);
+		}
 		else
 			fputs(" succeeds", out);
 		fputc('\n', out);
 	} else if (s->guard == GUARD_GROUP_EXISTS) {
-		fprintf(out, "      skipped when: group %s exists\n", s->group);
+		fputs("      skipped when: group ", out);
+		put(out, s->group);
+		fputs(" exists\n", out);
 	}
 	if (applied && s->kind != STEP_HUMAN)
-		fprintf(out, "      -> %s%s%s\n", step_result_name(s->result), s->note[0] ? ": " : "", s->note);
+	{
+		fprintf(out, "      -> %s%s", step_result_name(s->result), s->note[0] ? ": " : "");
+		put(out, s->note);
+		fputc('\n', out);
+	}
+}
+
+/* The journal's last --apply started and never ended: killed, crashed, or the machine went
+ * down. Say so before anything else, with what it got done. */
+static void previous_text(FILE *out, const struct fix_report *r)
+{
+	const struct journal_state *j = r->previous;
+
+	if (!j)
+		return;
+	if (j->found && !j->ended) {
+		fputs("warning: the previous fix --apply (run ", out);
+		put(out, j->run);
+		fputs(" at ", out);
+		put(out, j->started);
+		fputs(") was interrupted ", out);
+		if (j->steps) {
+			fprintf(out, "after step %u of ", j->last.step);
+			put(out, j->last.fix);
+			fprintf(out, ": the journal lists %u completed step%s, the last %s", j->steps,
+				j->steps == 1 ? "" : "s", j->last.action);
+			if (j->last.target[0]) {
+				fputc(' ', out);
+				put(out, j->last.target);
+			}
+			fputs(" (", out);
+			put(out, j->last.result);
+			fputs(")", out);
+		} else {
+			fputs("before its first step", out);
+		}
+		fputs(". Files are replaced atomically, so each is old or new; fix --apply again "
+		      "finishes the rest (completed steps stay unchanged).\n", out);
+	}
+	if (j->malformed) {
+		fprintf(out, "warning: journal ");
+		put(out, r->journal_path);
+		fprintf(out, ": %u malformed line%s skipped (line %u%s of what was read: ", j->malformed,
+			j->malformed == 1 ? "" : "s", j->first_bad_line, j->tail_only ? " of the last 1 MiB" : "");
+		put(out, j->first_error);
+		fputs(")\n", out);
+	}
+}
+
+static json_t *previous_json(const struct fix_report *r)
+{
+	const struct journal_state *j = r->previous;
+	json_t *o, *last = json_null();
+
+	if (!j)
+		return json_null();
+	if (j->steps) {
+		_cleanup_free_ char *target = str_sanitize(j->last.target, STR_JSON);
+
+		last = json_pack("{s:s, s:i, s:s, s:s}", "fix", j->last.fix, "step", (int)j->last.step,
+				 "action", j->last.action, "result", j->last.result);
+		json_object_set_new(last, "target", target ? json_string(target) : json_null());
+	}
+	o = json_pack("{s:s, s:b, s:b}", "journal", r->journal_path, "found", j->found,
+		      "interrupted", j->found && !j->ended);
+	json_object_set_new(o, "run", j->found ? json_string(j->run) : json_null());
+	json_object_set_new(o, "started", j->found ? json_string(j->started) : json_null());
+	json_object_set_new(o, "outcome", j->ended ? json_string(j->outcome) : json_null());
+	json_object_set_new(o, "completed_steps", json_integer(j->steps));
+	json_object_set_new(o, "last_step", last);
+	json_object_set_new(o, "malformed_lines", json_integer(j->malformed));
+	json_object_set_new(o, "tail_only", json_boolean(j->tail_only));
+	return o;
 }
 
 int fix_report_text(FILE *out, const struct fix_report *r)
@@ -79,11 +189,20 @@ int fix_report_text(FILE *out, const struct fix_report *r)
 
 	fprintf(out, "virt-doctor fix: %s for %s\n", r->applied ? "applied" : "plan",
 		os->pretty_name[0] ? os->pretty_name : os->id[0] ? os->id : "an unknown system");
-	if (r->distro->generic)
-		fprintf(out, "distro data: none (%s): a generic plan, commands given as steps for a person\n",
-			r->distro->matched_by);
-	else
-		fprintf(out, "distro data: %s (%s, %s)\n", r->distro->file, r->distro->name, r->distro->matched_by);
+	if (r->distro->generic) {
+		fputs("distro data: none (", out);
+		put(out, r->distro->matched_by);
+		fputs("): a generic plan, commands given as steps for a person\n", out);
+	} else {
+		fputs("distro data: ", out);
+		put(out, r->distro->file);
+		fputs(" (", out);
+		put(out, r->distro->name);
+		fputs(", ", out);
+		put(out, r->distro->matched_by);
+		fputs(")\n", out);
+	}
+	previous_text(out, r);
 	if (f->user[0])
 		fprintf(out, "user: %s (%s)\n", f->user, f->user_source ? f->user_source : "?");
 	if (r->offline && r->applied)
@@ -223,6 +342,7 @@ int fix_report_json(FILE *out, const struct fix_report *r)
 	json_object_set_new(root, "user", f->user[0] ? json_string(f->user) : json_null());
 	json_object_set_new(root, "fixes", items);
 	json_object_set_new(root, "exit_code", json_integer(r->exit_code));
+	json_object_set_new(root, "previous_apply", previous_json(r));
 	ret = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
 	fputc('\n', out);
 	json_decref(root);

@@ -345,13 +345,37 @@ static int extract(struct host_rec *h, json_t *j)
 	return 0;
 }
 
+/* Parse and check one report's bytes (whatever read them); every failure becomes the host's
+ * problem. The pure half of load_one, which the fuzzer drives through fleet_load_buffer. */
+static void parse_report(struct host_rec *h, const char *buf, size_t len)
+{
+	json_error_t e;
+	json_t *j;
+
+	if (len == 0) {
+		set_problem(h, "empty file");
+		return;
+	}
+	if (len > FLEET_FILE_MAX) {
+		set_problem(h, "too large (%zu bytes; the limit is %u MiB)", len, FLEET_FILE_MAX >> 20);
+		return;
+	}
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		set_problem(h, "invalid JSON at line %d column %d: %s", e.line, e.column, e.text);
+		return;
+	}
+	extract(h, j);
+	json_decref(j);
+	if (!h->problem && (!h->name || !h->distro))
+		set_problem(h, "out of memory");
+}
+
 /* Read and parse one file within the limits; every failure becomes the host's problem. */
 static void load_one(struct host_rec *h)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	json_error_t e;
-	json_t *j;
 	struct stat st;
 	size_t len = 0;
 	ssize_t n = 0;
@@ -386,23 +410,11 @@ static void load_one(struct host_rec *h)
 		set_problem(h, "cannot read: %m");
 		return;
 	}
-	if (len == 0) {
-		set_problem(h, "empty file");
-		return;
-	}
 	if (len > (size_t)st.st_size) {
 		set_problem(h, "changed while being read");
 		return;
 	}
-	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
-	if (!j) {
-		set_problem(h, "invalid JSON at line %d column %d: %s", e.line, e.column, e.text);
-		return;
-	}
-	extract(h, j);
-	json_decref(j);
-	if (!h->problem && (!h->name || !h->distro))
-		set_problem(h, "out of memory");
+	parse_report(h, buf, len);
 }
 
 struct pool {
@@ -660,6 +672,34 @@ int fleet_load(struct fleet **out, char *const paths[], unsigned n, const struct
 	return 0;
 }
 
+int fleet_load_buffer(struct fleet **out, const char *name, const char *buf, size_t len,
+		      const struct fleet_options *o)
+{
+	struct fleet *f = calloc(1, sizeof(*f));
+	unsigned cap = 0;
+	char *path = strdup(name);
+	int r;
+
+	if (!f || !path) {
+		free(f);
+		free(path);
+		return -ENOMEM;
+	}
+	f->opt = *o;
+	r = add_file(f, &cap, path, NULL);
+	if (r == 0) {
+		f->n_files = f->n_host;
+		parse_report(&f->host[0], buf, len);
+		r = aggregate(f);
+	}
+	if (r < 0) {
+		fleet_free(f);
+		return r;
+	}
+	*out = f;
+	return 0;
+}
+
 void fleet_free(struct fleet *f)
 {
 	if (!f)
@@ -746,14 +786,16 @@ static struct tally **sorted(const struct table *t)
 	return sorted_by(t, cmp_tally);
 }
 
-/* Text and CSV: control characters from a hostile report never reach the terminal. */
+/* Text and CSV: control characters (C0, DEL, C1) and bytes that are not UTF-8 from a hostile
+ * report never reach the terminal: str_sanitize writes them as \xNN. At most max bytes of s. */
 static void safe(FILE *out, const char *s, size_t max)
 {
-	size_t n = 0;
+	size_t n = strnlen(s, max);
+	_cleanup_free_ char *part = strndup(s, n);
+	_cleanup_free_ char *clean = part ? str_sanitize(part, STR_TEXT) : NULL;
 
-	for (; *s && n < max; s++, n++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
-	if (*s)
+	fputs(clean ? clean : "?", out);
+	if (s[n])
 		fputs("...", out);
 }
 

@@ -25,6 +25,10 @@ struct fleet_options {
 struct fleet;
 /* Read every report in paths (files, or directories read non-recursively for *.json). */
 int fleet_load(struct fleet **out, char *const paths[], unsigned n, const struct fleet_options *o);
+/* One report from memory, named name (as a file would be): the same parse, checks and
+ * aggregation as fleet_load. For the fuzzer and tests. */
+int fleet_load_buffer(struct fleet **out, const char *name, const char *buf, size_t len,
+		      const struct fleet_options *o);
 int fleet_render(FILE *out, const struct fleet *f, enum fleet_format fmt);
 /* Worst verdict's exit code; at least 1 when a report is stale or unreadable; 3 when none read. */
 int fleet_exit_code(const struct fleet *f);
