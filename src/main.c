@@ -316,12 +316,7 @@ static int run_and_report(struct cli *cli, const struct check *const *list, unsi
 		list = checks;
 		n = n_checks;
 	}
-	run_start(&ctx, list, n < ARRAY_SIZE(run.result) ? n : ARRAY_SIZE(run.result));
-	for (unsigned i = 0; i < n && run.n < ARRAY_SIZE(run.result); i++) {
-		run.check[run.n] = list[i];
-		run_check(&ctx, list[i], &run.result[run.n]);
-		run.n++;
-	}
+	run_checks(&ctx, &run, list, n);
 	host_identify(&host, &ident);
 	rep.run = &run;
 	rep.host = &host;
@@ -649,13 +644,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		host_identify(&host, &id);
 		distro_select(&set, &id.os, &distro);
 		fix_facts_gather(&host, &distro, &facts);
-		for (unsigned i = 0; i < n_checks && run->n < ARRAY_SIZE(run->result); i++) {
-			if (streq(checks[i]->id, "vm.smoke_boot"))
-				continue;
-			run->check[run->n] = checks[i];
-			run_check(&ctx, checks[i], &run->result[run->n]);
-			run->n++;
-		}
+		run_checks_no_boot(&ctx, run);
 		fix_facts_from_run(&facts, run);
 	}
 	{

@@ -588,13 +588,7 @@ void plan_verify(struct host *h, struct plan *plan, bool offline)
 
 	if (!run)
 		return;
-	for (unsigned i = 0; i < n_checks && run->n < ARRAY_SIZE(run->result); i++) {
-		if (streq(checks[i]->id, "vm.smoke_boot"))
-			continue;
-		run->check[run->n] = checks[i];
-		run_check(&ctx, checks[i], &run->result[run->n]);
-		run->n++;
-	}
+	run_checks_no_boot(&ctx, run);
 	for (unsigned i = 0; i < plan->n; i++) {
 		struct fix_plan *p = &plan->items[i];
 		bool failed = false, pending = false, changed = false, all_human = true, passing = true;
