@@ -2,6 +2,9 @@
 /* The engine's run order (slow collectors last, report order kept) and kvm.api's VM teardown. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -225,6 +228,67 @@ static void test_report_order_live(void **state)
 	result_clear(&res);
 }
 
+/*
+ * emulator.qemu runs QEMU with fds 0-2 only: an fd our caller left open without O_CLOEXEC
+ * (here the test's /dev/null) must not reach it. A stand-in qemu-system-<arch> on $PATH
+ * lists what it got.
+ */
+static void test_probe_gets_no_stray_fds(void **state)
+{
+	char dir[] = "/tmp/vd-speed-XXXXXX", script[300], list[300], env_path[400], text[4096];
+	char *env[] = { env_path, NULL };
+	struct result res = { 0 };
+	struct utsname u;
+	int stray, fd;
+	ssize_t n;
+	FILE *f;
+
+	(void)state;
+	if (access("/usr/bin/python3", X_OK) != 0)
+		SKIP_BECAUSE("needs /usr/bin/python3 for the stand-in QEMU");
+	assert_int_equal(uname(&u), 0);
+	if (strcmp(u.machine, "x86_64") != 0)
+		SKIP_BECAUSE("the stand-in is named qemu-system-x86_64; this is %s", u.machine);
+	assert_non_null(mkdtemp(dir));
+	snprintf(script, sizeof(script), "%s/qemu-system-x86_64", dir);
+	snprintf(list, sizeof(list), "%s/fds", dir);
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/usr/bin/python3\nimport os\n"
+		"fds = sorted(int(x) for x in os.listdir('/proc/self/fd'))\n"
+		"open('%s', 'w').write(' '.join(map(str, fds)))\n"
+		"print('QEMU emulator version 9.9.9')\n", list);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	/* Deliberately without O_CLOEXEC, and high, away from the fds python opens itself. */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	stray = dup2(fd, 142);
+	close(fd);
+	assert_int_equal(stray, 142);
+	snprintf(env_path, sizeof(env_path), "PATH=%s:/usr/sbin:/usr/bin:/sbin:/bin", dir);
+	RUN_ENV(&res, env, "--format", "json", "check", "emulator.qemu");
+	close(stray);
+	fd = open(list, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	assert_true(n > 0);
+	text[n] = '\0';
+	/* 0-2 are the probe's; python's own listdir fd may show too, but never the stray one. */
+	{
+		char *save = NULL;
+
+		for (char *t = strtok_r(text, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			assert_int_not_equal(atoi(t), stray);
+	}
+	assert_non_null(strstr(res.out, "9.9.9"));
+	result_clear(&res);
+	unlink(list);
+	unlink(script);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_kvm_api_vm_goes_away),
 		cmocka_unit_test(test_report_order_live),
+		cmocka_unit_test(test_probe_gets_no_stray_fds),
 	};
 
 	return cmocka_run_group_tests_name("speed", tests, NULL, NULL);
