@@ -32,7 +32,9 @@ struct detail {
 		bool boolean;
 		int64_t integer;
 		struct {
-			char *items[DETAIL_LIST_MAX];
+			/* up to DETAIL_LIST_MAX, allocated on the first item: inline, the 32
+			 * pointers made every result 13 KiB, and a run 835 KiB to fault in */
+			char **items;
 			unsigned n;
 		} list;
 		struct {
