@@ -289,6 +289,47 @@ static void test_probe_gets_no_stray_fds(void **state)
 	rmdir(dir);
 }
 
+/* Which of libxml2 and libkmod the dynamic loader brought in for this command (LD_DEBUG=files). */
+static void loaded_libs(bool *xml, bool *kmod, char *const argv_tail[])
+{
+	char *env[] = { (char *)"LD_DEBUG=files", NULL };
+	char *argv[8] = { (char *)VD_BIN };
+	struct result res = { 0 };
+
+	for (unsigned i = 0; argv_tail[i] && i + 2 < ARRAY_SIZE(argv); i++)
+		argv[i + 1] = argv_tail[i];
+	run_env(&res, env, argv);
+	assert_non_null(res.err);
+	*xml = strstr(res.err, "file=libxml2.so") != NULL;
+	*kmod = strstr(res.err, "file=libkmod.so") != NULL;
+	/* The loader did report: libc is always there. */
+	assert_non_null(strstr(res.err, "file=libc.so"));
+	result_clear(&res);
+}
+
+/* libxml2 and libkmod (and what they pull in) load when a check needs them, not at start-up. */
+static void test_libraries_load_when_needed(void **state)
+{
+	bool xml, kmod;
+
+	(void)state;
+	loaded_libs(&xml, &kmod, (char *[]){ (char *)"--version", NULL });
+	assert_false(xml);
+	assert_false(kmod);
+	loaded_libs(&xml, &kmod, (char *[]){ (char *)"explain", (char *)"kvm.modules", NULL });
+	assert_false(xml);
+	assert_false(kmod);
+	loaded_libs(&xml, &kmod, (char *[]){ (char *)"check", (char *)"kvm.modules", NULL });
+	assert_false(xml);
+	assert_true(kmod);
+	if (access("/etc/libvirt/qemu/networks/default.xml", R_OK) == 0) {
+		loaded_libs(&xml, &kmod, (char *[]){ (char *)"check", (char *)"net.default_network", NULL });
+		assert_true(xml);
+	} else {
+		printf("SKIP (part): no /etc/libvirt/qemu/networks/default.xml to parse here\n");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_kvm_api_vm_goes_away),
 		cmocka_unit_test(test_report_order_live),
 		cmocka_unit_test(test_probe_gets_no_stray_fds),
+		cmocka_unit_test(test_libraries_load_when_needed),
 	};
 
 	return cmocka_run_group_tests_name("speed", tests, NULL, NULL);
