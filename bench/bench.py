@@ -2,7 +2,8 @@
 # Benchmark driver for `make bench`: wall-time medians over interleaved runs, and ratios.
 #
 # Two host states, each timed in its own interleaved loop: libvirtd stopped and libvirtd
-# running (started here with `libvirtd -d` when it is not running, stopped again after).
+# running (started here with `libvirtd -d` when it is not running and stopped after; when
+# it is, stopped for the stopped state and started again: the host is left as found).
 # bench/run.sh holds /run/lock/virt-doctor-libvirt.lock for the whole run, as the tests do.
 # Next to the doctor it times what the doctor's slow probes cost on their own (QEMU's
 # --version, libvirt.so.0 loaded and asked by bench/libvirt-probe.c), so the floor those
@@ -166,9 +167,18 @@ elif not os.access(LIBVIRTD, os.X_OK):
     print("bench: libvirtd not installed (apt-get install libvirt-daemon-system); one state only")
     results["libvirt not installed"] = (interleaved(commands(False)), per_check())
 elif libvirtd_running():
-    # Not ours to stop: measure the running state only, and say so.
-    print("bench: libvirtd was already running (not started by bench): the stopped state is not measured")
+    # Someone's daemon: as the libvirt tests do, stop it for the stopped state and start it
+    # again afterwards, so the host is left as found (a daemon stopped and restarted keeps
+    # its running networks: virbr0 and dnsmasq do not depend on it).
     results["libvirtd running"] = (interleaved(commands(True)), per_check())
+    if libvirtd_stop():
+        try:
+            results["libvirtd stopped"] = (interleaved(commands(False)), per_check())
+        finally:
+            if not libvirtd_start():
+                print("bench: could not start libvirtd again (it was running before the bench)")
+    else:
+        print("bench: could not stop the running libvirtd; stopped state not measured")
 else:
     results["libvirtd stopped"] = (interleaved(commands(False)), per_check())
     had_bridge = virbr0()
@@ -188,7 +198,7 @@ else:
 for name in ("virt-host-validate", "kvm-ok"):
     if not which(name):
         print(f"bench: {name} not installed (apt-get install libvirt-clients cpu-checker); skipped")
-for state, (med, checks) in results.items():
+for state, (med, checks) in sorted(results.items(), key=lambda kv: "running" in kv[0]):
     report(state, med, checks)
 
 # The VMM child's peak RSS beyond the guest RAM it maps (the guest touches every page).
