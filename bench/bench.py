@@ -108,8 +108,10 @@ def virbr0():
 
 
 def libvirtd_start():
+    # close_fds: flock(1) gave us the lock as an inheritable fd; a daemon that inherited it
+    # would hold the lock for as long as it runs and block every libvirt test.
     r = subprocess.run([LIBVIRTD, "-d"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=30)
+                       stderr=subprocess.DEVNULL, timeout=30, close_fds=True)
     if r.returncode != 0:
         return False
     for _ in range(100):
