@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "libvirt_harness.h"
 
 static void test_intel_healthy(void **state)
 {
@@ -352,14 +353,19 @@ static void test_live(void **state)
 {
 	struct result a = { 0 }, b = { 0 };
 	json_t *ja, *jb;
+	int lock;
 
 	(void)state;
 	if (!kvm_openable()) {
 		printf("SKIP: /dev/kvm cannot be opened here: live KVM test not run\n");
 		skip();
 	}
+	/* Both runs see the same libvirtd state: other suites start and stop it meanwhile. */
+	lock = libvirt_lock();
 	RUN(&a, "check", "--format", "json", "--no-boot");
 	RUN(&b, "--format", "json", "check", "--no-boot");
+	if (lock >= 0)
+		libvirt_unlock(lock);
 	ja = parse_json(a.out);
 	jb = parse_json(b.out);
 	/* Global options mean the same before and after the verb. */

@@ -118,6 +118,11 @@ static int probe_start(struct probe *p)
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+	/* Ours are all O_CLOEXEC, but whatever our caller left open (a lock, the write end of
+	 * someone's pipe) must not live on in QEMU: one close_range() in the child. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	sigfillset(&dflt);

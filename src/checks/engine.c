@@ -91,9 +91,11 @@ static void detail_clear(struct detail *d)
 {
 	if (d->type == DETAIL_STRING)
 		free(d->string);
-	else if (d->type == DETAIL_LIST)
+	else if (d->type == DETAIL_LIST) {
 		for (unsigned i = 0; i < d->list.n; i++)
 			free(d->list.items[i]);
+		free(d->list.items);
+	}
 	else if (d->type == DETAIL_STAGES)
 		free(d->stages.items);
 	d->type = DETAIL_NULL;
@@ -158,8 +160,11 @@ void detail_list_add(struct check_result *r, const char *key, const char *item)
 		detail_clear(d);
 		d->type = DETAIL_LIST;
 		d->list.n = 0;
+		d->list.items = NULL;
 	}
-	if (item && d->list.n < DETAIL_LIST_MAX) {
+	if (item && !d->list.items)
+		d->list.items = calloc(DETAIL_LIST_MAX, sizeof(*d->list.items));
+	if (item && d->list.items && d->list.n < DETAIL_LIST_MAX) {
 		char *s = strdup(item);
 
 		if (s)
@@ -203,7 +208,15 @@ void run_check(struct check_ctx *ctx, const struct check *c, struct check_result
 {
 	uint64_t t0 = now_us();
 
-	memset(r, 0, sizeof(*r));
+	/*
+	 * A result is 13 KiB, nearly all of it detail slots; detail_slot() clears each slot it
+	 * hands out, so clearing the header is enough, and the untouched pages of a calloc'd run
+	 * are never faulted in.
+	 */
+	r->status = CHECK_PASS;
+	r->summary[0] = r->advice[0] = '\0';
+	r->n_details = r->n_fixes = 0;
+	r->us = 0;
 	if ((c->flags & CHECK_LIVE_ONLY) && !ctx->host->live)
 		result_set(r, CHECK_SKIP, "offline root");
 	else
@@ -211,11 +224,49 @@ void run_check(struct check_ctx *ctx, const struct check *c, struct check_result
 	r->us = now_us() - t0;
 }
 
-void run_start(struct check_ctx *ctx, const struct check *const *list, unsigned n)
+/* A check whose start hook runs in this run: live, or allowed offline. */
+static bool starts(const struct check_ctx *ctx, const struct check *c)
 {
+	return c->start && (ctx->host->live || !(c->flags & CHECK_LIVE_ONLY));
+}
+
+/*
+ * Run the listed checks into run, results in list order. The start hooks go first, so their
+ * child processes (QEMU's --version, the libvirt conversation) begin before anything else;
+ * the checks that own them are collected after every other check, so those children overlap
+ * with the whole rest of the run instead of only with the checks listed before them. The
+ * report order stays the list order; run_result() sees a result only once its check ran.
+ */
+void run_checks(struct check_ctx *ctx, struct run *run, const struct check *const *list, unsigned n)
+{
+	if (n > ARRAY_SIZE(run->result))
+		n = ARRAY_SIZE(run->result);
+	run->n = n;
+	for (unsigned i = 0; i < n; i++) {
+		run->check[i] = list[i];
+		run->pending[i] = true;
+	}
 	for (unsigned i = 0; i < n; i++)
-		if (list[i]->start && (ctx->host->live || !(list[i]->flags & CHECK_LIVE_ONLY)))
+		if (starts(ctx, list[i]))
 			list[i]->start(ctx);
+	for (int collect = 0; collect < 2; collect++)
+		for (unsigned i = 0; i < n; i++)
+			if (starts(ctx, list[i]) == (collect == 1)) {
+				run_check(ctx, list[i], &run->result[i]);
+				run->pending[i] = false;
+			}
+}
+
+/* Every registered check but the smoke boot: what a fix plan needs is facts, not a boot. */
+void run_checks_no_boot(struct check_ctx *ctx, struct run *run)
+{
+	const struct check *list[ARRAY_SIZE(run->check)];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_checks && n < ARRAY_SIZE(list); i++)
+		if (!streq(checks[i]->id, "vm.smoke_boot"))
+			list[n++] = checks[i];
+	run_checks(ctx, run, list, n);
 }
 
 const struct check_result *run_result(const struct run *run, const char *id)
@@ -223,20 +274,9 @@ const struct check_result *run_result(const struct run *run, const char *id)
 	if (!run)
 		return NULL;
 	for (unsigned i = 0; i < run->n; i++)
-		if (streq(run->check[i]->id, id))
+		if (!run->pending[i] && streq(run->check[i]->id, id))
 			return &run->result[i];
 	return NULL;
-}
-
-void run_facts(struct check_ctx *ctx, struct run *run)
-{
-	for (unsigned i = 0; i < n_checks && run->n < ARRAY_SIZE(run->result); i++) {
-		if (streq(checks[i]->id, "vm.smoke_boot"))
-			continue;	/* a fix needs facts, not a boot */
-		run->check[run->n] = checks[i];
-		run_check(ctx, checks[i], &run->result[run->n]);
-		run->n++;
-	}
 }
 
 void run_free(struct run *run)

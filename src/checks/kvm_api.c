@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 
 #include "checks/check.h"
@@ -65,6 +66,50 @@ static void open_failed(struct check_result *r, int err)
 	}
 }
 
+struct vm_fds {
+	int vcpu, vm;
+};
+
+static void *close_vm(void *data)
+{
+	struct vm_fds *f = data;
+
+	if (f->vcpu >= 0)
+		close(f->vcpu);
+	if (f->vm >= 0)
+		close(f->vm);
+	free(f);
+	return NULL;
+}
+
+/*
+ * Closing the last fd of a VM destroys it, and the kernel waits for RCU grace periods to do
+ * so: 0.3 ms on an idle host, but 5-19 ms measured here while QEMU's --version probe keeps
+ * the other core busy. Nothing needs the VM gone, so a detached thread closes the fds and
+ * the run goes on; the process's exit waits for that thread anyway, so nothing is left behind.
+ */
+static void close_vm_later(int *vcpu, int *vm)
+{
+	struct vm_fds *f = malloc(sizeof(*f));
+	pthread_attr_t attr;
+	pthread_t t;
+	bool started = false;
+
+	if (f && pthread_attr_init(&attr) == 0) {
+		f->vcpu = *vcpu;
+		f->vm = *vm;
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 64 * 1024);
+		started = pthread_create(&t, &attr, close_vm, f) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (started) {
+		*vcpu = *vm = -1;	/* the thread owns them now */
+		return;
+	}
+	free(f);	/* the caller's cleanup closes them, here and now */
+}
+
 static void run_api(struct check_ctx *ctx, struct check_result *r)
 {
 	_cleanup_close_ int sys = -1, vm = -1, vcpu = -1;
@@ -123,6 +168,7 @@ static void run_api(struct check_ctx *ctx, struct check_result *r)
 	}
 	mmap_size = ioctl_retry(sys, KVM_GET_VCPU_MMAP_SIZE, 0);
 	detail_int(r, "vcpu_mmap_size", mmap_size);
+	close_vm_later(&vcpu, &vm);
 
 	if (missing) {
 		result_set(r, CHECK_FAIL, "KVM lacks a capability every VMM needs: %s", missing);

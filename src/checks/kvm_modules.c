@@ -2,10 +2,10 @@
 /* kvm.modules: kvm and its backend module, through libkmod: loaded, built in, available, missing. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libkmod.h>
 #include <sys/stat.h>
 
 #include "checks/check.h"
+#include "checks/kmod_dl.h"
 #include "checks/kvm.h"
 #include "checks/sysfs_value.h"
 #include "util.h"
@@ -35,7 +35,7 @@ static void kmod_quiet(void *data, int prio, const char *file, int line, const c
 static void kmod_modulep(struct kmod_module **m)
 {
 	if (*m)
-		kmod_module_unref(*m);
+		kmod_fns(NULL, 0)->module_unref(*m);	/* *m exists: libkmod is loaded */
 }
 
 /*
@@ -163,6 +163,7 @@ struct modules_env {
 	char moddir_seen[300];	/* what libkmod calls dirname, as the report shows it */
 	char *moddir_kmod;	/* ...and the directory libkmod really reads */
 	struct kmod_scratch scratch;	/* --root: the private copy libkmod reads */
+	const struct kmod_fns *k;	/* libkmod, loaded by modules_env_open() */
 	struct kmod_ctx *kmod;
 	bool have_index;	/* modules.dep.bin etc. loaded */
 	bool proc_modules;	/* the kernel supports loadable modules */
@@ -201,11 +202,11 @@ static enum module_state module_state(struct modules_env *env, const char *name,
 
 	if (path)
 		*path = NULL;
-	if (kmod_module_new_from_name(env->kmod, name, &mod) < 0)
+	if (env->k->module_new_from_name(env->kmod, name, &mod) < 0)
 		return MOD_MISSING;
 
 	if (env->host->live) {
-		r = kmod_module_get_initstate(mod);
+		r = env->k->module_get_initstate(mod);
 		switch (r) {
 		case KMOD_MODULE_LIVE:
 			return MOD_LOADED;
@@ -227,9 +228,9 @@ static enum module_state module_state(struct modules_env *env, const char *name,
 
 	if (!env->have_index)
 		return MOD_MISSING;
-	if (kmod_module_get_path(mod)) {
+	if (env->k->module_get_path(mod)) {
 		if (path) {
-			const char *p = kmod_module_get_path(mod);
+			const char *p = env->k->module_get_path(mod);
 			size_t n = strlen(env->moddir_kmod);
 
 			/* Report the file where it is in the root, not in our scratch copy. */
@@ -242,7 +243,7 @@ static enum module_state module_state(struct modules_env *env, const char *name,
 	}
 	/* Not in modules.dep: kmod_module_get_initstate() answers BUILTIN from the root's
 	 * modules.builtin index before it ever looks at the real /sys. */
-	if (!env->host->live && kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
+	if (!env->host->live && env->k->module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
 		return MOD_BUILTIN;
 	return MOD_MISSING;
 }
@@ -261,9 +262,9 @@ static void report_options(struct modules_env *env, struct check_result *r, cons
 	_cleanup_(kmod_modulep) struct kmod_module *mod = NULL;
 	const char *opts;
 
-	if (kmod_module_new_from_name(env->kmod, name, &mod) < 0)
+	if (env->k->module_new_from_name(env->kmod, name, &mod) < 0)
 		return;
-	opts = kmod_module_get_options(mod);
+	opts = env->k->module_get_options(mod);
 	if (opts && *opts)
 		detail_str(r, "configured_options", "%s", opts);
 }
@@ -287,6 +288,9 @@ static int modules_env_open(struct modules_env *env, const struct host *h, const
 
 	memset(env, 0, sizeof(*env));
 	env->host = h;
+	env->k = kmod_fns(NULL, 0);
+	if (!env->k)
+		return -ELIBACC;
 	sfmt(env->moddir_seen, "/lib/modules/%s", kver);
 	if (h->live) {
 		env->moddir_kmod = host_path(h, env->moddir_seen);
@@ -311,12 +315,12 @@ static int modules_env_open(struct modules_env *env, const struct host *h, const
 	{
 		const char *configs[] = { confetc, confdir, NULL };
 
-		env->kmod = kmod_new(env->moddir_kmod, configs);
+		env->kmod = env->k->new_ctx(env->moddir_kmod, configs);
 	}
 	if (!env->kmod)
 		return -EIO;
-	kmod_set_log_fn(env->kmod, kmod_quiet, NULL);
-	env->have_index = kmod_load_resources(env->kmod) == 0;
+	env->k->set_log_fn(env->kmod, kmod_quiet, NULL);
+	env->have_index = env->k->load_resources(env->kmod) == 0;
 	env->proc_modules = host_exists(h, "/proc/modules");
 	return 0;
 }
@@ -324,7 +328,7 @@ static int modules_env_open(struct modules_env *env, const struct host *h, const
 static void modules_env_close(struct modules_env *env)
 {
 	if (env->kmod)
-		kmod_unref(env->kmod);
+		env->k->unref(env->kmod);
 	env->kmod = NULL;
 	free(env->moddir_kmod);
 	env->moddir_kmod = NULL;
@@ -348,7 +352,11 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 	detail_str(r, "kernel_release", "%s", kver);
 	err = modules_env_open(&env, ctx->host, kver);
 	if (err < 0) {
-		if (err == -ENOMEM || err == -EIO)
+		char why[160];
+
+		if (err == -ELIBACC && !kmod_fns(why, sizeof(why)))
+			result_set(r, CHECK_SKIP, "no libkmod to ask: %s", why);
+		else if (err == -ENOMEM || err == -EIO)
 			result_set(r, CHECK_SKIP, "%s", err == -ENOMEM ? "out of memory" : "libkmod could not start");
 		else
 			result_set(r, CHECK_SKIP, "cannot copy the root's module index to a scratch "

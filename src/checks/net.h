@@ -29,7 +29,7 @@ struct libvirt_network {
  * a <network>) with libxml2. 0, -ENOENT, or -EBADMSG with a one-line reason in why
  * (line number and libxml2's message, or what element is missing).
  */
-int libvirt_network_parse(const char *xml, size_t len, struct libvirt_network *n,
+int libvirt_network_parse(const char *text, size_t len, struct libvirt_network *n,
 			  char *why, size_t why_size);
 /* Read and parse path through the host context; errors as host_read() and the above. */
 int libvirt_network_load(const struct host *h, const char *path, struct libvirt_network *n,

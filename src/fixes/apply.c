@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libkmod.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 
 #include "checks/accounts.h"
+#include "checks/kmod_dl.h"
 #include "fixes/fix.h"
 #include "fixes/journal.h"
 #include "util.h"
@@ -183,55 +183,59 @@ static void kmod_silent(void *data, int prio, const char *file, int line, const 
 
 int kmod_load(const char *moddir, const char *const *configs, const char *name, char *msg, size_t size)
 {
-	struct kmod_ctx *ctx = kmod_new(moddir, configs);
+	const struct kmod_fns *k = kmod_fns(msg, size);
+	struct kmod_ctx *ctx;
 	struct kmod_list *list = NULL;
 	struct kmod_module *mod;
 	int r, state;
 
+	if (!k)
+		return -ELIBACC;	/* msg says why */
+	ctx = k->new_ctx(moddir, configs);
 	if (!ctx) {
 		snprintf(msg, size, "libkmod could not start");
 		return -ENOMEM;
 	}
-	kmod_set_log_fn(ctx, kmod_silent, NULL);
-	kmod_load_resources(ctx);	/* without an index, lookups below say "not found" */
-	r = kmod_module_new_from_lookup(ctx, name, &list);
+	k->set_log_fn(ctx, kmod_silent, NULL);
+	k->load_resources(ctx);	/* without an index, lookups below say "not found" */
+	r = k->module_new_from_lookup(ctx, name, &list);
 	if (r < 0 || !list) {
 		/* Not in modules.dep; it may still be built in or already loaded. */
-		if (kmod_module_new_from_name(ctx, name, &mod) == 0) {
-			state = kmod_module_get_initstate(mod);
-			kmod_module_unref(mod);
+		if (k->module_new_from_name(ctx, name, &mod) == 0) {
+			state = k->module_get_initstate(mod);
+			k->module_unref(mod);
 			if (state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN ||
 			    (state == KMOD_MODULE_COMING && access("/proc/modules", F_OK) < 0)) {
 				snprintf(msg, size, "%s is already in the kernel", name);
-				kmod_unref(ctx);
+				k->unref(ctx);
 				return 1;
 			}
 		}
 		snprintf(msg, size, "module %s not found (not in %s/modules.dep)", name,
 			 moddir ? moddir : "/lib/modules/$(uname -r)");
-		kmod_unref(ctx);
+		k->unref(ctx);
 		return -ENOENT;
 	}
-	mod = kmod_module_get_module(list);
-	kmod_module_unref_list(list);
-	state = kmod_module_get_initstate(mod);
+	mod = k->module_get_module(list);
+	k->module_unref_list(list);
+	state = k->module_get_initstate(mod);
 	if (state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN) {
 		snprintf(msg, size, "%s is already loaded", name);
 		r = 1;
 	} else {
 		/* Dependencies first, softdeps and modprobe.d options applied: what modprobe does. */
-		r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
+		r = k->module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
 		if (r == 0)
 			snprintf(msg, size, "loaded %s", name);
 		else if (r > 0)
 			snprintf(msg, size, "%s is blacklisted in modprobe.d", name), r = -EPERM;
 		else
 			snprintf(msg, size, "loading %s (%s) failed: %s%s", name,
-				 kmod_module_get_path(mod) ? kmod_module_get_path(mod) : "?", strerror(-r),
+				 k->module_get_path(mod) ? k->module_get_path(mod) : "?", strerror(-r),
 				 r == -ENODEV ? " (virtualization disabled in firmware? see dmesg)" : "");
 	}
-	kmod_module_unref(mod);
-	kmod_unref(ctx);
+	k->module_unref(mod);
+	k->unref(ctx);
 	return r;
 }
 
@@ -772,7 +776,7 @@ void plan_verify(struct host *h, struct plan *plan, bool offline)
 
 	if (!run)
 		return;
-	run_facts(&ctx, run);
+	run_checks_no_boot(&ctx, run);
 	for (unsigned i = 0; i < plan->n; i++) {
 		struct fix_plan *p = &plan->items[i];
 		bool failed = false, pending = false, changed = false, all_human = true, passing = true;
