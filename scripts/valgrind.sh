@@ -54,8 +54,18 @@ for r in "${runs[@]}"; do
 	rc=$?
 	bad=0
 	for log in "$logs/$name".*.log; do
+		# A child that went on to exec (emulator.qemu's `qemu-* --version`, spawned with
+		# vfork semantics) leaves only valgrind's header: the program it became is not ours
+		# and not traced (--trace-children=no). Any log with more than the header must end
+		# in a clean summary.
+		if ! grep -q 'ERROR SUMMARY' "$log" && ! grep -qv '^==[0-9]*== \(Memcheck\|Copyright\|Using Valgrind\|Command:\|Parent PID:\|$\)' "$log"; then
+			continue
+		fi
 		grep -q 'ERROR SUMMARY: 0 errors' "$log" || bad=1
-		grep -qiE 'unhandled (ioctl|syscall)' "$log" && bad=1
+		# pidfd_open (434) is newer than valgrind 3.19, which answers ENOSYS and warns;
+		# emulator.qemu then waits for QEMU by polling (src/checks/emulator.c). Any other
+		# unknown syscall or ioctl still fails the run.
+		grep -iE 'unhandled (ioctl|syscall)' "$log" | grep -qv 'syscall: 434$' && bad=1
 	done
 	nlogs=$(ls "$logs/$name".*.log | wc -l)
 	printf '%-14s exit %-3s processes %s  %s\n' "$name" "$rc" "$nlogs" \
