@@ -131,10 +131,21 @@ static int spawn(char *const argv[], char *out, size_t size, unsigned timeout_ms
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+#define DEFAULT_NET_STATUS "/run/libvirt/network/default.xml"	/* exists while active */
+static int net_active_before = -1;	/* -1: nothing remembered */
+
+void libvirtd_remember_network(void)
+{
+	net_active_before = access(DEFAULT_NET_STATUS, F_OK) == 0;
+}
+
 int libvirtd_start(void)
 {
 	char *argv[] = { (char *)LIBVIRTD_BIN, (char *)"-d", NULL };
-	int r = spawn(argv, NULL, 0, 30000);
+	int r;
+
+	libvirtd_remember_network();
+	r = spawn(argv, NULL, 0, 30000);
 
 	if (r != 0)
 		return r < 0 ? r : -EIO;
@@ -153,6 +164,9 @@ int libvirtd_stop(void)
 	ssize_t n;
 	long pid;
 
+	if (net_active_before == 0 && access(DEFAULT_NET_STATUS, F_OK) == 0)
+		virsh_run(NULL, 0, "net-destroy", "default", NULL);
+	net_active_before = -1;
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);

@@ -23,9 +23,16 @@ void libvirt_unlock(int fd);
 bool libvirtd_installed(void);
 /* Its read-write socket accepts a connection. */
 bool libvirtd_running(void);
+/*
+ * Remember whether the default network is active before a daemon starts: libvirtd starts
+ * autostart networks (Debian marks `default` so), and they outlive it -- virbr0 and dnsmasq
+ * stay. libvirtd_stop() puts the network back the way it was. libvirtd_start() calls it.
+ */
+void libvirtd_remember_network(void);
 /* `libvirtd -d`, then wait (10 s at most) until its socket accepts. 0 or -errno. */
 int libvirtd_start(void);
-/* SIGTERM to the pid in /run/libvirtd.pid, then wait (10 s) until the socket is gone. */
+/* Destroy the default network if it was inactive before the daemon started, then SIGTERM
+ * the pid in /run/libvirtd.pid and wait (10 s) until the socket is gone. */
 int libvirtd_stop(void);
 
 /*
