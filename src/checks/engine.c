@@ -1,39 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The check engine: result builders, the offline-root rule, and the verdict. */
+/* The check engine: result builders, the offline-root rule, run order and the verdict. */
 #include <stdio.h>
 
 #include "checks/check.h"
 #include "util.h"
-
-static const char *const status_names[] = {
-	[CHECK_PASS] = "pass",
-	[CHECK_WARN] = "warn",
-	[CHECK_FAIL] = "fail",
-	[CHECK_SKIP] = "skip",
-};
-
-const char *check_status_name(enum check_status s)
-{
-	return s < _CHECK_STATUS_MAX ? status_names[s] : "?";
-}
-
-static const char *const verdict_names[] = {
-	[VERDICT_READY] = "ready",
-	[VERDICT_DEGRADED] = "degraded",
-	[VERDICT_NOT_READY] = "not-ready",
-	[VERDICT_UNKNOWN] = "unknown",
-};
-
-const char *verdict_name(enum verdict v)
-{
-	return verdict_names[v];
-}
-
-/* Monitoring-plugin convention: OK, WARNING, CRITICAL, UNKNOWN. */
-int verdict_exit_code(enum verdict v)
-{
-	return (int)v;
-}
 
 static void vformat_line(char *buf, size_t size, const char *fmt, va_list ap)
 {
