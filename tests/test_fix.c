@@ -1139,6 +1139,63 @@ static void test_libvirtd_direct_start(void **state)
 	libvirt_unlock(lock);
 }
 
+/*
+ * Two package fixes in one apply: the package lists are refreshed once, not once per fix.
+ * The distro data's commands are swapped for harmless ones whose runs leave a trace
+ * (mktemp makes one file per run), so this runs for real on any Debian host.
+ */
+static void test_refresh_once_per_apply(void **state)
+{
+	char dir[] = "/tmp/vd-refresh.XXXXXX", runs[300], ini[300], journal[300], cmd[1200];
+	struct result res = { 0 };
+	unsigned n = 0;
+	DIR *d;
+	struct dirent *e;
+	json_t *j;
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("fix --apply needs root");
+	{
+		char id[64] = "";
+		FILE *f = fopen("/etc/os-release", "re");
+		char line[256];
+
+		while (f && fgets(line, sizeof(line), f))
+			if (startswith(line, "ID="))
+				sscanf(line + 3, "%63s", id);
+		if (f)
+			fclose(f);
+		if (!streq(id, "debian"))
+			SKIP_BECAUSE("the swapped-in data is debian.ini (this host is '%s')", id);
+	}
+	assert_non_null(mkdtemp(dir));
+	sfmt(runs, "%s/runs", dir);
+	assert_int_equal(mkdir(runs, 0700), 0);
+	sfmt(ini, "%s/debian.ini", dir);
+	sfmt(journal, "%s/journal.jsonl", dir);
+	sfmt(cmd, "sed -e 's|^refresh = .*|refresh = /usr/bin/mktemp -p %s run.XXXXXX|' "
+	     "-e 's|^install = .*|install = /bin/true|' -e 's|^query = .*|query = /bin/false|' "
+	     "-e '/^env = /d' '%s/data/distros/debian.ini' > '%s'", runs, VD_SRCDIR, ini);
+	assert_int_equal(system(cmd), 0);
+	RUN(&res, "--format", "json", "fix", "--apply", "--yes", "--data-dir", dir, "--journal", journal,
+	    "--only", "packages.install_qemu", "--only", "packages.install_libvirt");
+	j = parse_json(res.out);
+	assert_int_equal(json_array_size(json_object_get(j, "fixes")), 2);
+	json_decref(j);
+	d = opendir(runs);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += startswith(e->d_name, "run.");
+	closedir(d);
+	if (n != 1)
+		fail_msg("refresh ran %u times: %s", n, res.out);
+	assert_non_null(strstr(res.out, "already ran in this apply"));
+	result_clear(&res);
+	sfmt(cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1160,6 +1217,7 @@ int main(void)
 		cmocka_unit_test(test_json_schema),
 		cmocka_unit_test(test_libvirt_default_network),
 		cmocka_unit_test(test_libvirtd_direct_start),
+		cmocka_unit_test(test_refresh_once_per_apply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -663,6 +663,31 @@ static void run_cmd_step(struct host *h, struct step *s)
 	}
 }
 
+static bool same_argv(char *const *a, char *const *b)
+{
+	unsigned i = 0;
+
+	for (; i < STEP_ARGV_MAX && a[i] && b[i]; i++)
+		if (!streq(a[i], b[i]))
+			return false;
+	return i == STEP_ARGV_MAX || (!a[i] && !b[i]);
+}
+
+/* A once-per-apply command (the package lists' refresh) that already ran in this apply. */
+static bool ran_earlier(const struct plan *plan, unsigned fix, unsigned step)
+{
+	const struct step *s = &plan->items[fix].steps[step];
+
+	for (unsigned i = 0; i <= fix; i++)
+		for (unsigned k = 0; k < (i == fix ? step : plan->items[i].n_steps); k++) {
+			const struct step *e = &plan->items[i].steps[k];
+
+			if (e->once_per_apply && e->result == RESULT_DONE && same_argv(e->argv, s->argv))
+				return true;
+		}
+	return false;
+}
+
 static void run_step(struct host *h, struct step *s, bool offline)
 {
 	char msg[256];
@@ -751,6 +776,9 @@ bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o)
 				/* Later steps assume the earlier ones worked. */
 				s->result = RESULT_NOT_RUN;
 				sfmt(s->note, "an earlier step failed");
+			} else if (s->once_per_apply && ran_earlier(plan, i, k)) {
+				s->result = RESULT_UNCHANGED;
+				sfmt(s->note, "already ran in this apply");
 			} else {
 				run_step(h, s, o->offline);
 			}

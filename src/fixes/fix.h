@@ -40,6 +40,7 @@ struct step {
 	char why[256];
 	bool needs_root;
 	bool live;		/* acts on the running system (not a file in the tree) */
+	bool once_per_apply;	/* COMMAND: one successful run serves every fix (apt-get update) */
 	char *argv[STEP_ARGV_MAX];	/* COMMAND, GROUP: owned strings, NULL-terminated */
 	char *env[4];		/* COMMAND: extra KEY=VALUE entries */
 	unsigned timeout_s;

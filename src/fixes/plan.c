@@ -232,6 +232,8 @@ static void plan_packages(const struct plan_ctx *c, struct fix_plan *p, const ch
 			    pass == 0 ? "refresh the package lists so the install finds current versions" : why);
 		if (!s)
 			continue;
+		if (pass == 0)
+			s->once_per_apply = true;
 		if (pass == 1)
 			argv_append_words(s->argv, STEP_ARGV_MAX, list, vars);
 		s->timeout_s = 900;	/* downloads: generous, but never unbounded */
