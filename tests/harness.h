@@ -30,6 +30,8 @@ void run_env(struct result *res, char *const env_add[], char *const argv[]);
  */
 int materialize(const char *name, char *dir, size_t size);
 void remove_tree(const char *dir);
+/* materialize(), but false (the tree removed) when nodes need root: the caller skips. */
+bool fixture_copy(const char *name, char *dir, size_t size);
 json_t *parse_json(const char *text);
 json_t *find_check(json_t *report, const char *id);
 const char *check_status(json_t *report, const char *id);

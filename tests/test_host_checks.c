@@ -32,19 +32,6 @@ static json_t *live_check(struct result *res, char *const env[], const char *id,
 	return parse_json(res->out);
 }
 
-/* A copy of a fixture root to modify; NULL (test skipped) without root. */
-static bool scratch_root(const char *name, char *dir, size_t size)
-{
-	int r = materialize(name, dir, size);
-
-	if (r == -EPERM) {
-		remove_tree(dir);
-		return false;
-	}
-	assert_int_equal(r, 0);
-	return true;
-}
-
 static json_t *root_check(const char *dir, char *const env[], int *status)
 {
 	struct result res = { 0 };
@@ -156,7 +143,7 @@ static void test_emulator_not_executable(void **state)
 	int st;
 
 	(void)state;
-	if (!scratch_root("intel-vmx-kvm-intel", dir, sizeof(dir)))
+	if (!fixture_copy("intel-vmx-kvm-intel", dir, sizeof(dir)))
 		SKIP_BECAUSE("needs root to create device nodes");
 	sfmt(path, "%s/usr/bin/qemu-system-x86_64", dir);
 	assert_int_equal(chmod(path, 0644), 0);
@@ -457,7 +444,7 @@ static void test_nested_bad_value(void **state)
 	int st;
 
 	(void)state;
-	if (!scratch_root("intel-vmx-kvm-intel", dir, sizeof(dir)))
+	if (!fixture_copy("intel-vmx-kvm-intel", dir, sizeof(dir)))
 		SKIP_BECAUSE("needs root to create device nodes");
 	sfmt(path, "%s/sys/module/kvm_intel/parameters/nested", dir);
 	f = fopen(path, "we");
@@ -534,7 +521,7 @@ static void test_resources_small_disk(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		SKIP_BECAUSE("mounting a tmpfs needs root");
-	if (!scratch_root("intel-vmx-kvm-intel", dir, sizeof(dir)))
+	if (!fixture_copy("intel-vmx-kvm-intel", dir, sizeof(dir)))
 		SKIP_BECAUSE("needs root to create device nodes");
 	sfmt(images, "%s/var/lib/libvirt/images", dir);
 	if (mount("vd-emu-tmpfs", images, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") < 0) {

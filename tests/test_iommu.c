@@ -11,19 +11,6 @@
 
 #include "harness.h"
 
-/* A scratch copy of a fixture root to edit; false (and a visible skip) when it needs root. */
-static bool scratch(const char *name, char *dir, size_t size)
-{
-	int r = materialize(name, dir, size);
-
-	if (r == -EPERM) {
-		remove_tree(dir);
-		return false;
-	}
-	assert_int_equal(r, 0);
-	return true;
-}
-
 static void put(const char *dir, const char *path, const char *text)
 {
 	char full[600], cmd[700];
@@ -125,7 +112,7 @@ static void test_vfio_bound(void **state)
 	json_t *j;
 
 	(void)state;
-	if (!scratch("iommu-gpu", dir, sizeof(dir)))
+	if (!fixture_copy("iommu-gpu", dir, sizeof(dir)))
 		SKIP_BECAUSE("iommu-gpu needs root to create its device nodes");
 	put(dir, "/sys/module/vfio/initstate", "live\n");
 	put(dir, "/sys/module/vfio_pci/initstate", "live\n");
@@ -153,7 +140,7 @@ static void test_no_iommu(void **state)
 	json_t *j;
 
 	(void)state;
-	if (!scratch("iommu-gpu", dir, sizeof(dir)))
+	if (!fixture_copy("iommu-gpu", dir, sizeof(dir)))
 		SKIP_BECAUSE("iommu-gpu needs root to create its device nodes");
 	sh("rm -rf '%s/sys/kernel/iommu_groups' '%s/sys/class/iommu' && mkdir -p '%s/sys/kernel/iommu_groups'",
 	   dir, dir, dir);
@@ -187,7 +174,7 @@ static void test_no_pci_ids(void **state)
 	json_t *j;
 
 	(void)state;
-	if (!scratch("iommu-gpu", dir, sizeof(dir)))
+	if (!fixture_copy("iommu-gpu", dir, sizeof(dir)))
 		SKIP_BECAUSE("iommu-gpu needs root to create its device nodes");
 	sh("rm -f '%s/usr/share/misc/pci.ids'", dir);
 	j = check_root(dir, "iommu.groups");
@@ -205,7 +192,7 @@ static void test_unreadable_device(void **state)
 	json_t *j;
 
 	(void)state;
-	if (!scratch("iommu-gpu", dir, sizeof(dir)))
+	if (!fixture_copy("iommu-gpu", dir, sizeof(dir)))
 		SKIP_BECAUSE("iommu-gpu needs root to create its device nodes");
 	sh("cd '%s/sys/devices/pci0000:00/0000:00:02.0' && rm class && mkdir class", dir);
 	j = check_root(dir, "iommu.groups");
@@ -328,7 +315,7 @@ static void test_udev_rule_offline(void **state)
 	json_t *j;
 
 	(void)state;
-	if (!scratch("intel-vmx-kvm-intel", dir, sizeof(dir)))
+	if (!fixture_copy("intel-vmx-kvm-intel", dir, sizeof(dir)))
 		SKIP_BECAUSE("intel-vmx-kvm-intel needs root to create its device nodes");
 	j = check_root(dir, "kvm.device");
 	assert_string_equal(json_string_value(detail(j, "kvm.device", "udev_rule")),
@@ -360,7 +347,7 @@ static void test_udev_rule_missing_or_pending(void **state)
 
 	(void)state;
 	/* pvm models this machine's kernel with /dev/kvm 0600 root:root and no rules at all. */
-	if (!scratch("pvm", dir, sizeof(dir)))
+	if (!fixture_copy("pvm", dir, sizeof(dir)))
 		SKIP_BECAUSE("pvm needs root to create its device nodes");
 	j = check_root(dir, "kvm.device");
 	assert_string_equal(check_status(j, "kvm.device"), "warn");

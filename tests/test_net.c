@@ -59,22 +59,9 @@ static json_t *run_root(const char *dir, int *status)
 	return j;
 }
 
-/* A scratch copy of a root, or NULL (visible skip) when mknod is not allowed. */
-static bool copy_root(const char *name, char *dir, size_t size)
-{
-	int r = materialize(name, dir, size);
-
-	if (r == -EPERM) {
-		remove_tree(dir);
-		return false;
-	}
-	assert_int_equal(r, 0);
-	return true;
-}
-
 #define COPY_OR_SKIP(name, dir) \
 	do { \
-		if (!copy_root((name), (dir), sizeof(dir))) \
+		if (!fixture_copy((name), (dir), sizeof(dir))) \
 			SKIP_BECAUSE("%s needs root to create its device nodes", (name)); \
 	} while (0)
 
