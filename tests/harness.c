@@ -33,6 +33,18 @@ char *read_all(int fd)
 	return buf;
 }
 
+char *slurp(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *s;
+
+	if (fd < 0)
+		return NULL;
+	s = read_all(fd);
+	close(fd);
+	return s;
+}
+
 /* Run argv (NULL-terminated) with extra environment entries; capture both streams. */
 void run_env(struct result *res, char *const env_add[], char *const argv[])
 {

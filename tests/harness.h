@@ -21,6 +21,8 @@ struct result {
 
 void result_clear(struct result *r);
 char *read_all(int fd);
+/* A whole file as a string, or NULL when it cannot be opened. */
+char *slurp(const char *path);
 /* Run argv (NULL-terminated) with extra environment entries; capture both streams. */
 void run_env(struct result *res, char *const env_add[], char *const argv[]);
 /*

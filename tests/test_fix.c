@@ -19,18 +19,6 @@ static const char *const distros[] = { "debian", "ubuntu", "fedora", "rocky", "a
 
 static char *const alice_env[] = { (char *)"SUDO_UID=1000", (char *)"SUDO_GID=1000", NULL };
 
-static char *slurp(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *s;
-
-	if (fd < 0)
-		return NULL;
-	s = read_all(fd);
-	close(fd);
-	return s;
-}
-
 static void golden(const char *name, const char *actual)
 {
 	char path[512];

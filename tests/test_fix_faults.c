@@ -23,18 +23,6 @@ static const char *const ids[] = { "modules.load_kvm", "modules.enable_nested", 
 #define OLD_PATH "/etc/modules-load.d/kvm.conf"
 #define OLD_TEXT "# an older kvm.conf, there before the fix\nkvm\n"
 
-static char *slurp(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *s;
-
-	if (fd < 0)
-		return NULL;
-	s = read_all(fd);
-	close(fd);
-	return s;
-}
-
 static void put_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "we");

@@ -8,6 +8,7 @@
 
 #include "checks/accounts.h"
 #include "checks/check.h"
+#include "checks/udev_cleanup.h"
 #include "util.h"
 
 #define KVM_MAJOR 10
@@ -150,18 +151,6 @@ static void find_kvm_rules(const struct host *h, struct check_result *r, struct 
 		detail_str(r, "udev_mode", "%s", kr->mode);
 	else
 		detail_null(r, "udev_mode");
-}
-
-static void udevp(struct udev **u)
-{
-	if (*u)
-		udev_unref(*u);
-}
-
-static void udev_devicep(struct udev_device **d)
-{
-	if (*d)
-		udev_device_unref(*d);
 }
 
 /* Live: what udev itself knows about the node (its database entry, or the kernel's uevent

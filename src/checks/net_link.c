@@ -8,25 +8,8 @@
 #include <netinet/in.h>
 
 #include "checks/net.h"
+#include "checks/udev_cleanup.h"
 #include "util.h"
-
-static void udevp(struct udev **u)
-{
-	if (*u)
-		udev_unref(*u);
-}
-
-static void udev_devicep(struct udev_device **d)
-{
-	if (*d)
-		udev_device_unref(*d);
-}
-
-static void udev_enumeratep(struct udev_enumerate **e)
-{
-	if (*e)
-		udev_enumerate_unref(*e);
-}
 
 static void ifaddrsp(struct ifaddrs **a)
 {
