@@ -51,7 +51,7 @@ static void error(const char *fmt, ...)
 enum {
 	OPT_ROOT = 0x100, OPT_FORMAT, OPT_OUTPUT, OPT_COLOR, OPT_VERSION, OPT_NO_BOOT,
 	OPT_VCPUS, OPT_MEMORY, OPT_TIMEOUT, OPT_PAYLOAD, OPT_APPLY, OPT_YES, OPT_ONLY, OPT_JOURNAL,
-	OPT_DATA_DIR, OPT_STALE_AFTER, OPT_NOW, OPT_DEEP,
+	OPT_DATA_DIR, OPT_STALE_AFTER, OPT_NOW, OPT_DEEP, OPT_LIST,
 };
 
 /* The whole command line, for the sudo line `fix --apply` prints when it is not root. */
@@ -536,6 +536,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		{ "only", required_argument, NULL, OPT_ONLY },
 		{ "journal", required_argument, NULL, OPT_JOURNAL },
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "list", no_argument, NULL, OPT_LIST },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *only[32], *journal = NULL, *data_dir = NULL;
@@ -576,6 +577,11 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		case OPT_DATA_DIR:
 			data_dir = optarg;
 			continue;
+		case OPT_LIST:
+			/* The fix ids and what each does: for --only and shell completion. */
+			for (unsigned i = 0; i < n_fixes; i++)
+				printf("%-34s %s\n", fixes[i].id, fixes[i].help);
+			return 0;
 		case '?':
 		case ':':
 			if (optopt)
@@ -793,7 +799,7 @@ static void usage(FILE *out)
 		"              --deep       slower live probes: start QEMU with KVM (emulator.qemu);\n"
 		"                           also accepted before the command\n"
 		"boot: --vcpus N --memory MiB --timeout SEC --payload FILE\n"
-		"fix: --apply --yes --only ID... --journal FILE --data-dir DIR\n"
+		"fix: --apply --yes --only ID... --journal FILE --data-dir DIR --list\n"
 		"fleet: --stale-after DURATION (default 7d)  --now TIME (RFC 3339 or @EPOCH)\n\n"
 		"Exit status: 0 ready, 1 degraded, 2 not ready, 3 unknown or usage error.\n");
 }

@@ -656,8 +656,11 @@ static void test_bash_completion(void **state)
 	     "t '%s' boot --pay\n"
 	     "t '%s' --format = js\n"
 	     "t '%s' --format = json exp\n"
-	     "t '%s' --root '%s/contrib/system'\n",
-	     VD_SRCDIR, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_SRCDIR);
+	     "t '%s' --root '%s/contrib/system'\n"
+	     "t '%s' fix --only libvirt.st\n"
+	     "t '%s' check --de\n",
+	     VD_SRCDIR, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_SRCDIR,
+	     VD_BIN, VD_BIN);
 	run_env(&res, NULL, (char *const[]){ (char *)"/bin/bash", (char *)"--norc", (char *)"-c", script, NULL });
 	assert_int_equal(res.status, 0);
 	assert_string_equal(res.out, "complete -F _virt_doctor virt-doctor\n"
@@ -668,7 +671,9 @@ static void test_bash_completion(void **state)
 				     "--payload\n"
 				     "json\n"
 				     "explain\n"
-				     VD_SRCDIR "/contrib/systemd\n");
+				     VD_SRCDIR "/contrib/systemd\n"
+				     "libvirt.start_default_network\n"
+				     "--deep\n");
 	result_clear(&res);
 }
 
