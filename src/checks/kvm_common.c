@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 
 #include "checks/kvm.h"
+#include "checks/sysfs_value.h"
 #include "util.h"
 
 const struct kvm_backend kvm_backends[] = {
@@ -51,12 +52,10 @@ int kvm_nested_param(const struct host *h, const char *backend, bool *on, char *
 	if (raw)
 		snprintf(raw, size, "%s", value);
 	/* kvm_intel prints Y/N, kvm_amd and kvm_hv print 1/0. */
-	if (streq(value, "Y") || streq(value, "y") || streq(value, "1"))
-		*on = true;
-	else if (streq(value, "N") || streq(value, "n") || streq(value, "0"))
-		*on = false;
-	else
+	r = sysfs_parse_bool(value);
+	if (r < 0)
 		return -EBADMSG;
+	*on = r;
 	return 0;
 }
 

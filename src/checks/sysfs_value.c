@@ -19,6 +19,8 @@ enum sysfs_initstate sysfs_parse_initstate(const char *value)
 
 int sysfs_parse_bool(const char *value)
 {
+	if (!value[0] || value[1])
+		return -EINVAL;	/* the kernel prints exactly one character */
 	switch (value[0]) {
 	case 'Y': case 'y': case '1':
 		return 1;

@@ -10,7 +10,8 @@ enum sysfs_initstate { INITSTATE_LIVE, INITSTATE_COMING, INITSTATE_GOING, INITST
 enum sysfs_initstate sysfs_parse_initstate(const char *value);
 
 /* A bool module parameter as the kernel prints it: Y/N (param_get_bool) or 1/0 (int
- * parameters used as flags, e.g. kvm_amd's nested). 1, 0, or -EINVAL for anything else. */
+ * parameters used as flags, e.g. kvm_amd's nested), the whole value. 1, 0, or -EINVAL for
+ * anything else. */
 int sysfs_parse_bool(const char *value);
 
 #endif
