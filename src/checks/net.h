@@ -79,4 +79,23 @@ void misc_node_details(struct check_result *r, const struct misc_node *m);
 /* Is the node the expected character device? */
 bool misc_node_is(const struct misc_node *m, unsigned major, unsigned minor);
 
+/*
+ * What net.tun and net.vhost_net both establish about their device: the node (details
+ * included), its driver's module state ("built-in" when the driver is registered without
+ * a module entry), and, live and only once the driver is registered, whether it opens
+ * read-write: opening a static node of an unregistered driver would load the module, a
+ * change. loadable_detail adds `loadable_modules`. 0, or -errno when the node cannot be
+ * examined (the caller skips).
+ */
+struct misc_dev {
+	struct misc_node node;
+	const char *module;	/* module_state_names: loaded, built-in, available, missing, ... */
+	bool loadable;		/* the kernel can load modules at all */
+	bool opened;
+	int open_err;
+};
+struct check_ctx;
+int misc_dev_gather(struct check_ctx *ctx, struct check_result *r, const char *path,
+		    const char *misc_name, const char *module, bool loadable_detail, struct misc_dev *d);
+
 #endif

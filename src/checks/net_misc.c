@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Misc character devices of the network stack (/dev/net/tun, /dev/vhost-net): node and driver. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/sysmacros.h>
 
 #include "checks/check.h"
+#include "checks/kvm.h"
 #include "checks/net.h"
 #include "util.h"
 
@@ -56,4 +58,38 @@ void misc_node_details(struct check_result *r, const struct misc_node *m)
 		detail_bool(r, "driver_registered", m->registered);
 	else
 		detail_null(r, "driver_registered");
+}
+
+int misc_dev_gather(struct check_ctx *ctx, struct check_result *r, const char *path,
+		    const char *misc_name, const char *module, bool loadable_detail, struct misc_dev *d)
+{
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	err = misc_node_probe(ctx->host, path, misc_name, &d->node);
+	if (err < 0)
+		return err;
+	misc_node_details(r, &d->node);
+	kernel_module_state(ctx->host, module, &d->module, &d->loadable);
+	/* Registered with no module entry anywhere: the driver is in the kernel image (the
+	 * kernel makes /sys/module entries for built-ins only when they have parameters). */
+	if (streq(d->module, "missing") && d->node.registered)
+		d->module = "built-in";
+	detail_str(r, "module", "%s", d->module);
+	if (loadable_detail)
+		detail_bool(r, "loadable_modules", d->loadable);
+	if (ctx->host->live && d->node.exists && d->node.registered) {
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+
+		d->opened = fd >= 0;
+		d->open_err = d->opened ? 0 : errno;
+		if (fd >= 0)
+			close(fd);
+		detail_bool(r, "open", d->opened);
+		if (!d->opened)
+			detail_str(r, "open_error", "%s", strerror(d->open_err));
+	} else {
+		detail_null(r, "open");
+	}
+	return 0;
 }

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* net.tun: /dev/net/tun, through which libvirt and QEMU create tap devices for guests. */
 #include <errno.h>
-#include <fcntl.h>
 
 #include "checks/check.h"
-#include "checks/kvm.h"
 #include "checks/net.h"
 #include "util.h"
 
@@ -17,117 +15,79 @@ static void add_tap(const char *name, void *data)
 	detail_list_add(data, "tun_devices", name);
 }
 
-/*
- * The module state, corrected by the device: a registered misc device without
- * /sys/module/tun is built-in code (the kernel makes /sys/module entries for built-ins
- * only when they have parameters, and tun has none).
- */
-static const char *tun_module(const struct host *h, const struct misc_node *m)
-{
-	const char *state;
-	bool loadable;
-
-	kernel_module_state(h, "tun", &state, &loadable);
-	(void)loadable;
-	if (streq(state, "missing") && m->registered)
-		return "built-in";
-	return state;
-}
-
 static void run_tun(struct check_ctx *ctx, struct check_result *r)
 {
-	struct misc_node m;
-	const char *module;
-	bool opened = false;
-	int err, open_err = 0;
+	struct misc_dev d;
+	int err;
 
-	err = misc_node_probe(ctx->host, TUN_PATH, "tun", &m);
+	/* Live it stops at open: TUNSETIFF would create an interface. */
+	err = misc_dev_gather(ctx, r, TUN_PATH, "tun", "tun", false, &d);
 	if (err < 0) {
 		result_set(r, CHECK_SKIP, "cannot stat %s: %s", TUN_PATH, strerror(-err));
 		return;
-	}
-	misc_node_details(r, &m);
-	module = tun_module(ctx->host, &m);
-	detail_str(r, "module", "%s", module);
-
-	/* Opening is harmless once the driver is in; TUNSETIFF would create an interface, so
-	 * we stop at open. Opening a static node (kmod static-nodes) of a driver that is not
-	 * registered would make the kernel load the module: that is a change, so we do not. */
-	if (ctx->host->live && m.exists && m.registered) {
-		int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC);
-
-		opened = fd >= 0;
-		open_err = opened ? 0 : errno;
-		if (fd >= 0)
-			close(fd);
-		detail_bool(r, "open", opened);
-		if (!opened)
-			detail_str(r, "open_error", "%s", strerror(open_err));
-	} else {
-		detail_null(r, "open");
 	}
 	if (ctx->host->live) {
 		detail_list_add(r, "tun_devices", NULL);
 		(void)net_list(NET_KIND_TUNTAP, add_tap, r);
 	}
 
-	if (!m.exists) {
-		if (m.registered) {
+	if (!d.node.exists) {
+		if (d.node.registered) {
 			result_set(r, CHECK_FAIL, "%s is missing although the tun driver is registered (%s)",
-				   TUN_PATH, m.registered_dev);
+				   TUN_PATH, d.node.registered_dev);
 			result_advise(r, "/dev is not populated by devtmpfs/udev (a container?). Create the "
 				      "node: mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200, or "
 				      "pass it in (docker run --device /dev/net/tun).");
 			return;
 		}
-		result_set(r, CHECK_FAIL, "%s does not exist (tun module %s)", TUN_PATH, module);
+		result_set(r, CHECK_FAIL, "%s does not exist (tun module %s)", TUN_PATH, d.module);
 		result_advise(r, "libvirt cannot create tap devices for guests (\"Could not open "
 			      "/dev/net/tun: No such file or directory\"). Load the driver: modprobe tun; "
 			      "keep it: echo tun > /etc/modules-load.d/tun.conf.");
 		result_fix(r, "modules.load_tun");
 		return;
 	}
-	if (!misc_node_is(&m, TUN_MAJOR, TUN_MINOR)) {
-		if (m.is_char)
+	if (!misc_node_is(&d.node, TUN_MAJOR, TUN_MINOR)) {
+		if (d.node.is_char)
 			result_set(r, CHECK_FAIL, "%s is char %u:%u, not the tun device 10:200", TUN_PATH,
-				   m.major, m.minor);
+				   d.node.major, d.node.minor);
 		else
 			result_set(r, CHECK_FAIL, "%s is not a character device", TUN_PATH);
 		result_advise(r, "Remove the bogus node and recreate it: mknod -m 0666 /dev/net/tun c 10 200.");
 		return;
 	}
-	if (m.misc_class && !m.registered) {
+	if (d.node.misc_class && !d.node.registered) {
 		/* A static node: the module loads on the first open, if there is one to load. */
-		if (streq(module, "available")) {
+		if (streq(d.module, "available")) {
 			result_set(r, CHECK_PASS, "%s 10:200 mode %04o (tun not loaded yet: the kernel "
-				   "loads it on first open)", TUN_PATH, (unsigned)m.mode);
+				   "loads it on first open)", TUN_PATH, (unsigned)d.node.mode);
 			return;
 		}
-		if (!streq(module, "loaded") && !streq(module, "built-in")) {
+		if (!streq(d.module, "loaded") && !streq(d.module, "built-in")) {
 			result_set(r, CHECK_FAIL, "%s exists but no tun driver is registered (module %s)",
-				   TUN_PATH, module);
+				   TUN_PATH, d.module);
 			result_advise(r, "Opening it fails with \"No such device\". Load the driver: "
 				      "modprobe tun (install the kernel's modules package if it is missing).");
 			result_fix(r, "modules.load_tun");
 			return;
 		}
 	}
-	if (ctx->host->live && m.registered && !opened) {
-		if (open_err == ENODEV || open_err == ENXIO) {
+	if (ctx->host->live && d.node.registered && !d.opened) {
+		if (d.open_err == ENODEV || d.open_err == ENXIO) {
 			result_set(r, CHECK_FAIL, "%s exists but has no driver behind it (%s)", TUN_PATH,
-				   strerror(open_err));
+				   strerror(d.open_err));
 			result_advise(r, "Load the driver: modprobe tun.");
 			result_fix(r, "modules.load_tun");
 			return;
 		}
 		result_set(r, CHECK_WARN, "%s 10:200 mode %04o cannot be opened by this user: %s", TUN_PATH,
-			   (unsigned)m.mode, strerror(open_err));
+			   (unsigned)d.node.mode, strerror(d.open_err));
 		result_advise(r, "libvirt's system daemon opens it as root and is not affected; QEMU run by "
 			      "a user with -netdev tap needs it readable and writable (the usual mode is 0666).");
 		return;
 	}
-	result_set(r, CHECK_PASS, "%s 10:200 mode %04o%s (tun %s)", TUN_PATH, (unsigned)m.mode,
-		   ctx->host->live ? ", opens read-write" : "", module);
+	result_set(r, CHECK_PASS, "%s 10:200 mode %04o%s (tun %s)", TUN_PATH, (unsigned)d.node.mode,
+		   ctx->host->live ? ", opens read-write" : "", d.module);
 }
 
 const struct check check_net_tun = {

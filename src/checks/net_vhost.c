@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* net.vhost_net: /dev/vhost-net and its module, the in-kernel virtio-net data path. */
 #include <errno.h>
-#include <fcntl.h>
 
 #include "checks/check.h"
-#include "checks/kvm.h"
 #include "checks/net.h"
 #include "util.h"
 
@@ -14,49 +12,24 @@
 
 static void run_vhost(struct check_ctx *ctx, struct check_result *r)
 {
-	struct misc_node m;
-	const char *module;
-	bool loadable, opened = false;
-	int err, open_err = 0;
+	struct misc_dev d;
+	int err;
 
-	err = misc_node_probe(ctx->host, VHOST_NET_PATH, "vhost-net", &m);
+	err = misc_dev_gather(ctx, r, VHOST_NET_PATH, "vhost-net", "vhost_net", true, &d);
 	if (err < 0) {
 		result_set(r, CHECK_SKIP, "cannot stat %s: %s", VHOST_NET_PATH, strerror(-err));
 		return;
 	}
-	misc_node_details(r, &m);
-	kernel_module_state(ctx->host, "vhost_net", &module, &loadable);
-	/* Registered with no module entry anywhere: the driver is in the kernel image. */
-	if (streq(module, "missing") && m.registered)
-		module = "built-in";
-	detail_str(r, "module", "%s", module);
-	detail_bool(r, "loadable_modules", loadable);
 
-	/* Only once the driver is registered: opening a static node would load the module. */
-	if (ctx->host->live && m.exists && m.registered) {
-		/* QEMU opens it once per queue; open alone allocates nothing visible. */
-		int fd = open(VHOST_NET_PATH, O_RDWR | O_CLOEXEC);
-
-		opened = fd >= 0;
-		open_err = opened ? 0 : errno;
-		if (fd >= 0)
-			close(fd);
-		detail_bool(r, "open", opened);
-		if (!opened)
-			detail_str(r, "open_error", "%s", strerror(open_err));
-	} else {
-		detail_null(r, "open");
-	}
-
-	if (!m.exists) {
-		if (m.registered) {
+	if (!d.node.exists) {
+		if (d.node.registered) {
 			result_set(r, CHECK_WARN, "%s is missing although vhost_net is registered (%s)",
-				   VHOST_NET_PATH, m.registered_dev);
+				   VHOST_NET_PATH, d.node.registered_dev);
 			result_advise(r, "/dev is not populated by devtmpfs/udev (a container?): "
 				      "mknod -m 0660 /dev/vhost-net c 10 238 (group kvm), or pass it in.");
 			return;
 		}
-		if (!loadable && streq(module, "missing")) {
+		if (!d.loadable && streq(d.module, "missing")) {
 			/* No module can be loaded into this kernel: only another kernel helps. */
 			result_set(r, CHECK_WARN, "no %s: this kernel has no vhost_net and cannot load "
 				   "modules; virtio-net works, slower", VHOST_NET_PATH);
@@ -65,51 +38,51 @@ static void run_vhost(struct check_ctx *ctx, struct check_result *r)
 			return;
 		}
 		result_set(r, CHECK_WARN, "%s does not exist (vhost_net %s): virtio-net works, slower",
-			   VHOST_NET_PATH, module);
+			   VHOST_NET_PATH, d.module);
 		result_advise(r, "QEMU falls back to its userspace virtio-net (more CPU, lower throughput, "
 			      "higher latency). Load it: modprobe vhost_net; keep it: echo vhost_net > "
 			      "/etc/modules-load.d/vhost_net.conf.");
 		result_fix(r, "modules.load_vhost_net");
 		return;
 	}
-	if (!misc_node_is(&m, VHOST_NET_MAJOR, VHOST_NET_MINOR)) {
-		if (m.is_char)
+	if (!misc_node_is(&d.node, VHOST_NET_MAJOR, VHOST_NET_MINOR)) {
+		if (d.node.is_char)
 			result_set(r, CHECK_WARN, "%s is char %u:%u, not vhost-net 10:238", VHOST_NET_PATH,
-				   m.major, m.minor);
+				   d.node.major, d.node.minor);
 		else
 			result_set(r, CHECK_WARN, "%s is not a character device", VHOST_NET_PATH);
 		result_advise(r, "Remove the bogus node and let udev recreate it (modprobe vhost_net).");
 		return;
 	}
-	if (m.misc_class && !m.registered) {
-		if (streq(module, "available")) {
+	if (d.node.misc_class && !d.node.registered) {
+		if (streq(d.module, "available")) {
 			result_set(r, CHECK_PASS, "%s 10:238 mode %04o (vhost_net not loaded yet: the "
-				   "kernel loads it on first open)", VHOST_NET_PATH, (unsigned)m.mode);
+				   "kernel loads it on first open)", VHOST_NET_PATH, (unsigned)d.node.mode);
 			return;
 		}
-		if (!streq(module, "loaded") && !streq(module, "built-in")) {
+		if (!streq(d.module, "loaded") && !streq(d.module, "built-in")) {
 			result_set(r, CHECK_WARN, "%s exists but no vhost_net driver is registered "
-				   "(module %s): virtio-net works, slower", VHOST_NET_PATH, module);
+				   "(module %s): virtio-net works, slower", VHOST_NET_PATH, d.module);
 			result_fix(r, "modules.load_vhost_net");
 			return;
 		}
 	}
-	if (ctx->host->live && m.registered && !opened) {
-		if (open_err == ENODEV || open_err == ENXIO) {
+	if (ctx->host->live && d.node.registered && !d.opened) {
+		if (d.open_err == ENODEV || d.open_err == ENXIO) {
 			result_set(r, CHECK_WARN, "%s exists but has no driver behind it (%s)", VHOST_NET_PATH,
-				   strerror(open_err));
+				   strerror(d.open_err));
 			result_fix(r, "modules.load_vhost_net");
 			return;
 		}
 		result_set(r, CHECK_WARN, "%s 10:238 mode %04o cannot be opened by this user: %s",
-			   VHOST_NET_PATH, (unsigned)m.mode, strerror(open_err));
+			   VHOST_NET_PATH, (unsigned)d.node.mode, strerror(d.open_err));
 		result_advise(r, "libvirt opens it as root and hands the descriptor to QEMU, so libvirt "
 			      "guests are not affected; QEMU run by this user falls back to userspace "
 			      "virtio-net.");
 		return;
 	}
 	result_set(r, CHECK_PASS, "%s 10:238 mode %04o%s (vhost_net %s)", VHOST_NET_PATH,
-		   (unsigned)m.mode, ctx->host->live ? ", opens read-write" : "", module);
+		   (unsigned)d.node.mode, ctx->host->live ? ", opens read-write" : "", d.module);
 }
 
 const struct check check_net_vhost_net = {
