@@ -6,6 +6,7 @@
 
 #include "checks/accounts.h"
 #include "checks/kvm.h"
+#include "checks/udev_rules.h"
 #include "fixes/fix.h"
 #include "util.h"
 
@@ -763,34 +764,6 @@ void plan_free(struct plan *plan)
 
 /* ---- facts ---- */
 
-struct rule_scan {
-	const struct host *h;
-	const char *dir;
-	char *found;
-	size_t size;
-};
-
-static int scan_rule(const char *name, void *data)
-{
-	struct rule_scan *s = data;
-	_cleanup_free_ char *text = NULL;
-	char path[512];
-	size_t len = strlen(name);
-
-	if (len < 7 || !streq(name + len - 6, ".rules"))
-		return 0;
-	sfmt(path, "%s/%s", s->dir, name);
-	if (host_read(s->h, path, 1u << 20, &text, NULL) < 0)
-		return 0;
-	/* A rule for the kvm device that sets its group: distributions ship one. */
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-		if (strstr(line, "KERNEL==\"kvm\"") && strstr(line, "GROUP=")) {
-			snprintf(s->found, s->size, "%s", path);
-			return 1;
-		}
-	return 0;
-}
-
 static int count_guest(const char *name, void *data)
 {
 	const struct host *h = ((void **)data)[0];
@@ -834,21 +807,21 @@ void fix_facts_gather(struct host *h, const struct distro *d, struct fix_facts *
 	}
 	scopy(f->vendor_module, kb.backend);
 
+	/* A distribution rule that sets /dev/kvm's group: the system rule directories only. */
 	if (!dirs)
 		dirs = "/usr/lib/udev/rules.d /lib/udev/rules.d";
-	for (const char *p = dirs; *p && !f->kvm_udev_rule;) {
-		const char *end = strchrnul(p, ' ');
-		char dir[256];
-		struct rule_scan s = { .h = h, .dir = dir, .found = f->kvm_udev_rule_file,
-				       .size = sizeof(f->kvm_udev_rule_file) };
+	{
+		char list[512], *dir_v[8], *save = NULL;
+		unsigned n = 0;
+		struct kvm_rule kr = { 0 };
 
-		if ((size_t)(end - p) < sizeof(dir)) {
-			memcpy(dir, p, (size_t)(end - p));
-			dir[end - p] = '\0';
-			host_list_dir(h, dir, scan_rule, &s);
-			f->kvm_udev_rule = f->kvm_udev_rule_file[0] != '\0';
-		}
-		p = *end ? end + 1 : end;
+		scopy(list, dirs);
+		for (char *t = strtok_r(list, " ", &save); t && n < ARRAY_SIZE(dir_v); t = strtok_r(NULL, " ", &save))
+			dir_v[n++] = t;
+		kvm_rules_scan(h, (const char *const *)dir_v, n, &kr, NULL, NULL);
+		f->kvm_udev_rule = kr.group[0] != '\0';
+		if (f->kvm_udev_rule)
+			scopy(f->kvm_udev_rule_file, kr.file);
 	}
 
 	f->running_guests = -1;
