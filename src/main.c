@@ -643,7 +643,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 
 		host_identify(&host, &id);
 		distro_select(&set, &id.os, &distro);
-		fix_facts_gather(&host, &distro, &facts);
+		fix_facts_gather(&host, &id, &distro, &facts);
 		run_checks_no_boot(&ctx, run);
 		fix_facts_from_run(&facts, run);
 	}

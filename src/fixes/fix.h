@@ -112,7 +112,9 @@ struct plan {
 	unsigned n;
 };
 
-void fix_facts_gather(struct host *h, const struct distro *d, struct fix_facts *f);
+/* id: the host_identify() the distro was chosen from (not read twice). */
+void fix_facts_gather(struct host *h, const struct host_identity *id, const struct distro *d,
+		      struct fix_facts *f);
 /* Facts the checks of this run established (whether the host is a VM, of what). */
 void fix_facts_from_run(struct fix_facts *f, const struct run *run);
 /* Plans for the fixes the run's failing/warning checks suggest (only: those ids, forced). */

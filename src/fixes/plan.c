@@ -780,7 +780,8 @@ static int count_guest(const char *name, void *data)
 	return 0;
 }
 
-void fix_facts_gather(struct host *h, const struct distro *d, struct fix_facts *f)
+void fix_facts_gather(struct host *h, const struct host_identity *id, const struct distro *d,
+		      struct fix_facts *f)
 {
 	struct kvm_backend_facts kb;
 	struct cpuinfo ci;
@@ -789,7 +790,7 @@ void fix_facts_gather(struct host *h, const struct distro *d, struct fix_facts *
 	char buf[32];
 
 	memset(f, 0, sizeof(*f));
-	host_identify(h, &f->ident);
+	f->ident = *id;
 	if (h->uid != 0 && host_user_name(h, h->uid, f->user, sizeof(f->user), NULL) == 0)
 		f->user_source = getenv("SUDO_UID") ? "SUDO_UID" : "the invoking user";
 	else if (sudo_user && *sudo_user && !streq(sudo_user, "root")) {
