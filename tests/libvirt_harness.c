@@ -5,38 +5,66 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "libvirt_harness.h"
 #include "util.h"
 
+/*
+ * One lock per process, counted: flock() belongs to the open file description, so a second
+ * open() in the same process would wait for ever on the lock it already holds -- which is
+ * what happened when a cmocka assert jumped out between lock and unlock and the next test
+ * locked again. A held lock is handed out again instead, and a holder elsewhere is waited
+ * for at most LOCK_WAIT_S, then named, so a stuck suite fails instead of hanging CI.
+ */
+#define LOCK_WAIT_S 1200
+static int lock_fd = -1;
+static unsigned lock_depth;
+
 int libvirt_lock(void)
 {
+	if (lock_fd >= 0) {
+		lock_depth++;
+		return lock_fd;
+	}
 	/* CLOEXEC matters: a libvirtd we start must not inherit, and so keep, the lock. */
 	int fd = open(LIBVIRT_TEST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
+	for (unsigned i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
 			int err = -errno;
 
 			close(fd);
 			return err;
 		}
+		if (i == LOCK_WAIT_S * 10) {
+			fprintf(stderr, "libvirt_lock: %s still held by another process after %d s "
+				"(fuser -v %s names it)\n", LIBVIRT_TEST_LOCK, LOCK_WAIT_S, LIBVIRT_TEST_LOCK);
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		usleep(100 * 1000);
 	}
+	lock_fd = fd;
+	lock_depth = 1;
 	return fd;
 }
 
 void libvirt_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);	/* drops the flock */
+	if (fd < 0 || fd != lock_fd || --lock_depth > 0)
+		return;
+	close(lock_fd);	/* drops the flock */
+	lock_fd = -1;
 }
 
 bool libvirtd_installed(void)

@@ -1000,16 +1000,14 @@ static void test_libvirt_default_network(void **state)
 	(void)state;
 	if (geteuid() != 0 || access("/usr/sbin/libvirtd", X_OK) != 0)
 		SKIP_BECAUSE("needs root and libvirtd (libvirt-daemon-system)");
-	lock = open("/run/lock/virt-doctor-libvirt.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	lock = libvirt_lock();
 	assert_true(lock >= 0);
-	assert_int_equal(flock(lock, LOCK_EX), 0);
 	if (sh(version, NULL) != 0) {
 		assert_int_equal(libvirtd_start(), 0);	/* remembers the network's state */
 		started = true;
 	}
 	if (sh(version, NULL) != 0) {
-		flock(lock, LOCK_UN);
-		close(lock);
+		libvirt_unlock(lock);
 		SKIP_BECAUSE("libvirtd did not come up");
 	}
 	was_active = net_info("Active:");
@@ -1058,8 +1056,7 @@ static void test_libvirt_default_network(void **state)
 		sh(autoon, NULL);
 	if (started)
 		libvirtd_stop();	/* and the network goes back to how it was before */
-	flock(lock, LOCK_UN);
-	close(lock);
+	libvirt_unlock(lock);
 }
 
 /*
