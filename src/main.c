@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "checks/check.h"
 #include "checks/osrelease.h"
 #include "fixes/fix.h"
@@ -616,8 +617,8 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (distro_data_dir(data_dir, dir, sizeof(dir)) < 0) {
-		error("fix: no distribution data found (looked in $VIRT_DOCTOR_DATADIR, %s/distros, "
-		      "next to the binary, ./data/distros); use --data-dir DIR", DATADIR);
+		error("fix: no distribution data found (looked in $VIRT_DOCTOR_DATADIR and %s/distros); "
+		      "use --data-dir DIR", VD_DATADIR);
 		return EXIT_USAGE;
 	}
 	if (distro_set_load(&set, dir, err, sizeof(err)) < 0) {

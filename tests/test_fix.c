@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "config.h"
 #include "harness.h"
 #include "libvirt_harness.h"
 #include "checks/kvm.h"
@@ -587,6 +588,48 @@ static void test_malformed_data(void **state)
 		result_clear(&res);
 	}
 	remove_tree(dir);
+}
+
+/*
+ * A binary outside the build tree never reads ./data/distros: a root `fix` run in a directory
+ * someone else controls took a step from a file planted there. Copy the binary to a directory
+ * with no data beside it and run it from a directory that has a planted debian.ini.
+ */
+static void test_data_never_from_cwd(void **state)
+{
+	char dir[] = "/tmp/vd-cwd.XXXXXX", root[256], cmd[1400], bin[300], cwd[300];
+	struct result res = { 0 };
+
+	(void)state;
+	ROOT_OR_SKIP("fix-debian", root);
+	assert_non_null(mkdtemp(dir));
+	sfmt(bin, "%s/opt/bin/virt-doctor", dir);
+	sfmt(cwd, "%s/work", dir);
+	sfmt(cmd, "mkdir -p '%s/opt/bin' '%s/data/distros' && cp '%s' '%s' && "
+	     "sed 's/^name = Debian$/name = Planted/' '%s/data/distros/debian.ini' > '%s/data/distros/debian.ini'",
+	     dir, cwd, VD_BIN, bin, VD_SRCDIR, cwd);
+	assert_int_equal(system(cmd), 0);
+	run_env(&res, NULL, (char *const[]){ (char *)"/bin/sh", (char *)"-c",
+		(char *)"cd \"$1\" && unset VIRT_DOCTOR_DATADIR && exec \"$2\" --root \"$3\" fix",
+		(char *)"sh", cwd, bin, root, NULL });
+	if (strstr(res.out, "Planted") || strstr(res.err, "Planted"))
+		fail_msg("the plan came from the current directory:\n%s", res.out);
+	/* Nothing installed here: the one-line error names where it looked, not the cwd. */
+	if (access(VD_DATADIR "/distros", F_OK) != 0) {
+		assert_int_equal(res.status, 3);
+		assert_non_null(strstr(res.err, "no distribution data found"));
+		assert_null(strstr(res.err, "./data"));
+		assert_int_equal(count_lines(res.err), 1);
+	}
+	result_clear(&res);
+	/* With the same binary pointed at the data, the planted file still plays no part. */
+	run_env(&res, (char *const[]){ (char *)"VIRT_DOCTOR_DATADIR=" VD_SRCDIR "/data/distros", NULL },
+		(char *const[]){ (char *)"/bin/sh", (char *)"-c", (char *)"cd \"$1\" && exec \"$2\" --root \"$3\" fix",
+		(char *)"sh", cwd, bin, root, NULL });
+	assert_non_null(strstr(res.out, "distro data: debian.ini (Debian, ID=debian)"));
+	result_clear(&res);
+	remove_tree(dir);
+	remove_tree(root);
 }
 
 static void test_unknown_distro(void **state)
@@ -1194,6 +1237,7 @@ int main(void)
 		cmocka_unit_test(test_confirm_on_tty),
 		cmocka_unit_test(test_malformed_data),
 		cmocka_unit_test(test_unknown_distro),
+		cmocka_unit_test(test_data_never_from_cwd),
 		cmocka_unit_test(test_distro_select),
 		cmocka_unit_test(test_planner_synthetic),
 		cmocka_unit_test(test_kmod_fixture_tree),
