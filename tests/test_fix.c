@@ -303,6 +303,7 @@ static void test_apply_live_sandbox(void **state)
 	int st;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (geteuid() != 0)
 		SKIP_BECAUSE("the sandbox needs root (mount and network namespaces)");
 	assert_non_null(mkdtemp(dir));
@@ -932,6 +933,7 @@ static void test_kmod_real_insert(void **state)
 	int r;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (access("/proc/modules", F_OK) != 0)
 		SKIP_BECAUSE("real module insert: this kernel has no loadable modules (/proc/modules, "
 			     "/lib/modules absent)");
@@ -1041,6 +1043,7 @@ static void test_libvirt_default_network(void **state)
 	json_t *j;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (geteuid() != 0 || access("/usr/sbin/libvirtd", X_OK) != 0)
 		SKIP_BECAUSE("needs root and libvirtd (libvirt-daemon-system)");
 	lock = libvirt_lock();
@@ -1114,6 +1117,7 @@ static void test_libvirtd_direct_start(void **state)
 	int lock, jfd;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (geteuid() != 0 || !libvirtd_installed())
 		SKIP_BECAUSE("needs root and libvirtd (libvirt-daemon-system)");
 	if (access("/run/systemd/system", F_OK) == 0)
