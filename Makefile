@@ -148,7 +148,7 @@ install: $(BIN)
 		man/virt-doctor.8 > $(DESTDIR)$(MANDIR)/man8/virt-doctor.8
 	chmod 644 $(DESTDIR)$(MANDIR)/man8/virt-doctor.8
 	install -d $(DESTDIR)$(DATADIR)/distros
-	for f in data/distros/*; do [ -f "$$f" ] && install -m644 "$$f" $(DESTDIR)$(DATADIR)/distros/; done; true
+	for f in data/distros/*.ini; do [ -f "$$f" ] && install -m644 "$$f" $(DESTDIR)$(DATADIR)/distros/; done; true
 	install -Dm644 contrib/bash-completion/virt-doctor $(DESTDIR)$(COMPLETIONDIR)/virt-doctor
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@TEXTFILE_DIR@|$(TEXTFILE_DIR)|g' \
