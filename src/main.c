@@ -666,8 +666,9 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 	rep.journal_path = journal ? journal : "/var/log/virt-doctor/journal.jsonl";
 	code = 0;
 	if (apply && plan.n) {
+		struct apply_progress pg = { .out = stderr, .tty = isatty(STDERR_FILENO) };
 		struct apply_opts ao = { .offline = !host.live, .journal = journal, .argv = orig_argv,
-					 .argc = orig_argc };
+					 .argc = orig_argc, .progress = &pg };
 
 		if (!yes && !isatty(STDIN_FILENO)) {
 			error("fix --apply: standard input is not a terminal, so I cannot ask; "
