@@ -120,6 +120,7 @@ check: $(BIN) $(TEST_BINS)
 
 check-host: $(BIN) $(TEST_BINS)
 	$(call run_suite,env VD_CHECK_HOST=1)
+	VD_CHECK_HOST=1 ./tests/ansible.sh $(BUILD)
 
 # The same, but a missing validator is an error rather than a SKIP.
 check-json: check
