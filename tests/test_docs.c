@@ -171,7 +171,7 @@ static const struct { const char *path; unsigned major, minor; } dev_nodes[] = {
 /* /sys/class/misc again on a tmpfs, each entry's dev copied, and vhost-net registered. */
 static void misc_class_with_vhost(void)
 {
-	char names[128][64], devs[128][16], path[128];
+	char names[128][64], devs[128][16], path[320];
 	size_t n = 0;
 	DIR *d = opendir("/sys/class/misc");
 	struct dirent *e;
