@@ -1,11 +1,21 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Install what virt-doctor needs to build and test, with whatever package manager this
-# distribution has. Installs only what is missing; prints what it runs.
+# Install what virt-doctor needs, with whatever package manager this distribution has.
+# Installs only what is missing; prints what it runs.
+#   install-deps.sh          build dependencies only (what `make` and `make run` need)
+#   install-deps.sh --test   build and test dependencies (make check, check-host, asan, valgrind,
+#                            fuzz, tests/package.sh, tests/ansible.sh)
 set -eu
 
-# Each need as "pkg-config-name-or-command:apt:dnf:pacman:zypper:apk" (py-MODULE: a Python module).
-NEEDS="
+case "${1:-}" in
+"") mode=build ;;
+--test) mode=test ;;
+*) echo "usage: install-deps.sh [--test]" >&2; exit 2 ;;
+esac
+
+# Each need as "pkg-config-name-or-command:apt:dnf:pacman:zypper:apk" (py-MODULE: a Python module;
+# "-": that package manager's distributions have no such package, or do not need it).
+BUILD_NEEDS="
 cc:gcc:gcc:gcc:gcc:gcc
 make:make:make:make:make:make
 pkg-config:pkg-config:pkgconf-pkg-config:pkgconf:pkg-config:pkgconf
@@ -16,10 +26,16 @@ libseccomp:libseccomp-dev:libseccomp-devel:libseccomp:libseccomp-devel:libseccom
 jansson:libjansson-dev:jansson-devel:jansson:libjansson-devel:jansson-dev
 inih:libinih-dev:inih-devel:libinih:libinih-devel:inih-dev
 libxml-2.0:libxml2-dev:libxml2-devel:libxml2:libxml2-devel:libxml2-dev
-ip:iproute2:iproute:iproute2:iproute2:iproute2
+"
+# libvirtd needs dnsmasq for its default NAT network (Debian's libvirt-daemon only recommends
+# dnsmasq-base, and this script installs without recommends). virt-install: the reality suite.
+TEST_NEEDS="
 cmocka:libcmocka-dev:libcmocka-devel:cmocka:libcmocka-devel:cmocka-dev
+ip:iproute2:iproute:iproute2:iproute2:iproute2
 virsh:libvirt-clients:libvirt-client:libvirt:libvirt-client:libvirt-client
 libvirtd:libvirt-daemon-system:libvirt-daemon-kvm:libvirt:libvirt-daemon-qemu:libvirt-daemon
+dnsmasq:dnsmasq-base:dnsmasq:dnsmasq:dnsmasq:dnsmasq
+virt-install:virtinst:virt-install:virt-install:virt-install:virt-install
 py-jsonschema:python3-jsonschema:python3-jsonschema:python-jsonschema:python3-jsonschema:py3-jsonschema
 py-prometheus_client:python3-prometheus-client:python3-prometheus_client:python-prometheus_client:python3-prometheus_client:py3-prometheus-client
 ansible-playbook:ansible:ansible:ansible:ansible:ansible
@@ -28,10 +44,20 @@ qemu-img:qemu-utils:qemu-img:qemu-img:qemu-tools:qemu-img
 clang:clang:clang:clang:clang:clang
 valgrind:valgrind:valgrind:valgrind:valgrind:valgrind
 setpriv:util-linux:util-linux:util-linux:util-linux:setpriv
+strace:strace:strace:strace:strace:strace
+dpkg-buildpackage:dpkg-dev:-:-:-:-
+dh:debhelper:-:-:-:-
+fakeroot:fakeroot:-:-:-:-
+lintian:lintian:-:-:-:-
+rpmbuild:rpm:rpm-build:-:rpm-build:-
 "
-# virsh and libvirtd are for the tests: tests/test_libvirt.c runs the real daemon.
+# virsh, libvirtd and dnsmasq: tests/test_libvirt.c and test_net.c run the real daemon and network.
 # clang: make fuzz (libFuzzer ships with clang on Debian; elsewhere also install compiler-rt).
-# valgrind: make valgrind. setpriv: the tests that run the doctor as nobody.
+# valgrind: make valgrind. setpriv: the tests that run the doctor as nobody. strace: the test
+# that compares the systemd unit's DeviceAllow with the device nodes the checks open.
+# dpkg-dev, debhelper, fakeroot, lintian, rpm: tests/package.sh builds the .deb and the RPM.
+NEEDS=$BUILD_NEEDS
+[ "$mode" = test ] && NEEDS="$BUILD_NEEDS$TEST_NEEDS"
 
 if command -v apt-get >/dev/null 2>&1; then col=2; install="apt-get install -y --no-install-recommends"
 elif command -v dnf >/dev/null 2>&1; then col=3; install="dnf install -y"
@@ -46,11 +72,11 @@ fi
 
 present() {
 	case "$1" in
-	cc|make|pkg-config|ip|virsh|ansible-playbook|qemu-system-x86_64|qemu-img|clang|valgrind|setpriv) command -v "$1" >/dev/null 2>&1 ;;
-	libvirtd) command -v libvirtd >/dev/null 2>&1 || [ -x /usr/sbin/libvirtd ] ;;
+	libvirtd|dnsmasq) command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] ;;
 	# Test-only Python modules (check-json's schema validator, the Prometheus text parser).
 	py-*) "$(command -v /usr/bin/python3 || command -v python3)" -c "import ${1#py-}" >/dev/null 2>&1 ;;
-	*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1" ;;
+	lib*|jansson|inih|cmocka) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1" ;;
+	*) command -v "$1" >/dev/null 2>&1 ;;
 	esac
 }
 
@@ -58,11 +84,12 @@ missing=""
 for line in $NEEDS; do
 	what=${line%%:*}
 	pkg=$(echo "$line" | cut -d: -f"$col")
+	[ "$pkg" = - ] && continue
 	present "$what" || missing="$missing $pkg"
 done
 
 if [ -z "$missing" ]; then
-	echo "install-deps: all build dependencies present"
+	echo "install-deps: all $mode dependencies present"
 	exit 0
 fi
 

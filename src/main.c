@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "checks/check.h"
 #include "checks/osrelease.h"
 #include "fixes/fix.h"
@@ -20,8 +21,8 @@
 #define EXIT_USAGE 3	/* monitoring-plugin UNKNOWN: we could not decide */
 #define PAYLOAD_MAX (1u << 20)	/* documented --payload limit; the VMM enforces it too */
 
-enum output_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_CSV };
-static const char *const format_names[] = { "text", "json", "prometheus", "csv" };
+enum output_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_CSV, FORMAT_NAGIOS };
+static const char *const format_names[] = { "text", "json", "prometheus", "csv", "nagios" };
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 struct cli {
@@ -85,7 +86,7 @@ static int global_option(struct cli *cli, int c, const char *arg)
 				cli->format = (enum output_format)i;
 				return 1;
 			}
-		error("--format: '%s' is not one of text, json, prometheus, csv", arg);
+		error("--format: '%s' is not one of text, json, prometheus, csv, nagios", arg);
 		return -1;
 	case 'o':
 		cli->output = arg;
@@ -263,6 +264,8 @@ static int render_report(FILE *out, const void *arg, bool color)
 		return report_json(out, &rep);
 	case FORMAT_PROMETHEUS:
 		return report_prometheus(out, &rep);
+	case FORMAT_NAGIOS:
+		return report_nagios(out, &rep);
 	default:
 		return report_text(out, &rep);
 	}
@@ -310,7 +313,7 @@ static int run_and_report(struct cli *cli, const struct check *const *list, unsi
 	int r;
 
 	if (cli->format == FORMAT_CSV) {
-		error("--format csv is for fleet; a report is text, json or prometheus");
+		error("--format csv is for fleet; a report is text, json, prometheus or nagios");
 		return EXIT_USAGE;
 	}
 	if (!run) {
@@ -601,7 +604,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		error("fix: unexpected argument '%s' (to pick fixes: --only ID)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (cli->format == FORMAT_PROMETHEUS || cli->format == FORMAT_CSV) {
+	if (cli->format == FORMAT_PROMETHEUS || cli->format == FORMAT_CSV || cli->format == FORMAT_NAGIOS) {
 		error("fix: --format %s is not a plan format; use text or json", format_names[cli->format]);
 		return EXIT_USAGE;
 	}
@@ -616,8 +619,8 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (distro_data_dir(data_dir, dir, sizeof(dir)) < 0) {
-		error("fix: no distribution data found (looked in $VIRT_DOCTOR_DATADIR, %s/distros, "
-		      "next to the binary, ./data/distros); use --data-dir DIR", DATADIR);
+		error("fix: no distribution data found (looked in $VIRT_DOCTOR_DATADIR and %s/distros); "
+		      "use --data-dir DIR", VD_DATADIR);
 		return EXIT_USAGE;
 	}
 	if (distro_set_load(&set, dir, err, sizeof(err)) < 0) {
@@ -663,8 +666,9 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 	rep.journal_path = journal ? journal : "/var/log/virt-doctor/journal.jsonl";
 	code = 0;
 	if (apply && plan.n) {
+		struct apply_progress pg = { .out = stderr, .tty = isatty(STDERR_FILENO) };
 		struct apply_opts ao = { .offline = !host.live, .journal = journal, .argv = orig_argv,
-					 .argc = orig_argc };
+					 .argc = orig_argc, .progress = &pg };
 
 		if (!yes && !isatty(STDIN_FILENO)) {
 			error("fix --apply: standard input is not a terminal, so I cannot ask; "
@@ -744,8 +748,9 @@ static int do_fleet(struct cli *cli, int argc, char **argv)
 		error("fleet: needs report files or directories of them (fleet REPORT... | DIR)");
 		return EXIT_USAGE;
 	}
-	if (cli->format == FORMAT_PROMETHEUS) {
-		error("--format prometheus is for one host's report; fleet writes text, json or csv");
+	if (cli->format == FORMAT_PROMETHEUS || cli->format == FORMAT_NAGIOS) {
+		error("--format %s is for one host's report; fleet writes text, json or csv",
+		      format_names[cli->format]);
 		return EXIT_USAGE;
 	}
 	o.all_names = cli->verbose;
@@ -789,7 +794,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\nOptions (before or after the command):\n"
 		"  --root DIR            inspect a filesystem tree instead of this host (no live probes)\n"
-		"  --format FORMAT       text (default), json, prometheus (a report), csv (fleet)\n"
+		"  --format FORMAT       text (default), json, prometheus or nagios (a report), csv (fleet)\n"
 		"  -o, --output FILE     write the report to FILE (atomically)\n"
 		"  --color auto|always|never\n"
 		"  -q, --quiet           text: only problems and the verdict\n"

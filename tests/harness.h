@@ -53,6 +53,19 @@ json_t *fixture_report(const char *name, char *const env[], int *status);
 /* A visible SKIP, never a silent pass. */
 #define SKIP_BECAUSE(...) do { printf("SKIP: " __VA_ARGS__); printf("\n"); skip(); } while (0)
 
+/*
+ * Tests that change the host -- start or stop libvirtd, touch the default network or
+ * /dev/kvm, make namespaces, load modules, apply fixes live -- run only under
+ * `make check-host` (which sets VD_CHECK_HOST=1), never under a plain `make check` on a
+ * host that may be running guests. Setups call host_changes_allowed() and do nothing.
+ */
+bool host_changes_allowed(void);
+#define HOST_CHANGE_OR_SKIP() \
+	do { \
+		if (!host_changes_allowed()) \
+			SKIP_BECAUSE("changes the host: make check-host"); \
+	} while (0)
+
 #define FIXTURE_OR_SKIP(j, name, env, st) \
 	do { \
 		(j) = fixture_report((name), (env), (st)); \

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "config.h"
 #include "harness.h"
 #include "libvirt_harness.h"
 #include "checks/kvm.h"
@@ -302,6 +303,7 @@ static void test_apply_live_sandbox(void **state)
 	int st;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (geteuid() != 0)
 		SKIP_BECAUSE("the sandbox needs root (mount and network namespaces)");
 	assert_non_null(mkdtemp(dir));
@@ -587,6 +589,48 @@ static void test_malformed_data(void **state)
 		result_clear(&res);
 	}
 	remove_tree(dir);
+}
+
+/*
+ * A binary outside the build tree never reads ./data/distros: a root `fix` run in a directory
+ * someone else controls took a step from a file planted there. Copy the binary to a directory
+ * with no data beside it and run it from a directory that has a planted debian.ini.
+ */
+static void test_data_never_from_cwd(void **state)
+{
+	char dir[] = "/tmp/vd-cwd.XXXXXX", root[256], cmd[1400], bin[300], cwd[300];
+	struct result res = { 0 };
+
+	(void)state;
+	ROOT_OR_SKIP("fix-debian", root);
+	assert_non_null(mkdtemp(dir));
+	sfmt(bin, "%s/opt/bin/virt-doctor", dir);
+	sfmt(cwd, "%s/work", dir);
+	sfmt(cmd, "mkdir -p '%s/opt/bin' '%s/data/distros' && cp '%s' '%s' && "
+	     "sed 's/^name = Debian$/name = Planted/' '%s/data/distros/debian.ini' > '%s/data/distros/debian.ini'",
+	     dir, cwd, VD_BIN, bin, VD_SRCDIR, cwd);
+	assert_int_equal(system(cmd), 0);
+	run_env(&res, NULL, (char *const[]){ (char *)"/bin/sh", (char *)"-c",
+		(char *)"cd \"$1\" && unset VIRT_DOCTOR_DATADIR && exec \"$2\" --root \"$3\" fix",
+		(char *)"sh", cwd, bin, root, NULL });
+	if (strstr(res.out, "Planted") || strstr(res.err, "Planted"))
+		fail_msg("the plan came from the current directory:\n%s", res.out);
+	/* Nothing installed here: the one-line error names where it looked, not the cwd. */
+	if (access(VD_DATADIR "/distros", F_OK) != 0) {
+		assert_int_equal(res.status, 3);
+		assert_non_null(strstr(res.err, "no distribution data found"));
+		assert_null(strstr(res.err, "./data"));
+		assert_int_equal(count_lines(res.err), 1);
+	}
+	result_clear(&res);
+	/* With the same binary pointed at the data, the planted file still plays no part. */
+	run_env(&res, (char *const[]){ (char *)"VIRT_DOCTOR_DATADIR=" VD_SRCDIR "/data/distros", NULL },
+		(char *const[]){ (char *)"/bin/sh", (char *)"-c", (char *)"cd \"$1\" && exec \"$2\" --root \"$3\" fix",
+		(char *)"sh", cwd, bin, root, NULL });
+	assert_non_null(strstr(res.out, "distro data: debian.ini (Debian, ID=debian)"));
+	result_clear(&res);
+	remove_tree(dir);
+	remove_tree(root);
 }
 
 static void test_unknown_distro(void **state)
@@ -889,6 +933,7 @@ static void test_kmod_real_insert(void **state)
 	int r;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (access("/proc/modules", F_OK) != 0)
 		SKIP_BECAUSE("real module insert: this kernel has no loadable modules (/proc/modules, "
 			     "/lib/modules absent)");
@@ -998,6 +1043,7 @@ static void test_libvirt_default_network(void **state)
 	json_t *j;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (geteuid() != 0 || access("/usr/sbin/libvirtd", X_OK) != 0)
 		SKIP_BECAUSE("needs root and libvirtd (libvirt-daemon-system)");
 	lock = libvirt_lock();
@@ -1063,6 +1109,40 @@ static void test_libvirt_default_network(void **state)
  * No systemd here: services.enable_libvirtd must start the daemon directly (distro data
  * `direct_start`), the check must then see it answer, and a second apply changes nothing.
  */
+/*
+ * A test that fails while holding the lock jumps past its unlock; the next libvirt_lock()
+ * in the same process must not wait for the process itself (it did: the whole suite, and
+ * every other suite waiting for the lock, hung).
+ */
+static void test_leaked_lock_recovered(void **state)
+{
+	pid_t pid;
+	int st, probe;
+
+	(void)state;
+	probe = open(LIBVIRT_TEST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(probe >= 0);
+	if (flock(probe, LOCK_EX | LOCK_NB) < 0) {
+		close(probe);
+		SKIP_BECAUSE("another suite holds %s now", LIBVIRT_TEST_LOCK);
+	}
+	close(probe);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(20);	/* a self-deadlock ends as SIGALRM, not as a hang */
+		if (libvirt_lock() < 0)
+			_exit(2);
+		/* leaked: no unlock, as after a failed assertion */
+		_exit(libvirt_lock() >= 0 ? 0 : 3);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+		fail_msg("libvirt_lock() waited for its own process's leaked lock");
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_libvirtd_direct_start(void **state)
 {
 	char journal[] = "/tmp/vd-fix-journal.XXXXXX";
@@ -1071,6 +1151,7 @@ static void test_libvirtd_direct_start(void **state)
 	int lock, jfd;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (geteuid() != 0 || !libvirtd_installed())
 		SKIP_BECAUSE("needs root and libvirtd (libvirt-daemon-system)");
 	if (access("/run/systemd/system", F_OK) == 0)
@@ -1181,6 +1262,109 @@ static void test_refresh_once_per_apply(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A debian.ini whose package refresh sleeps SECONDS and whose installs do nothing. */
+static void slow_refresh_data(char *dir, size_t size, const char *seconds)
+{
+	char ini[300], cmd[1200];
+
+	snprintf(dir, size, "/tmp/vd-progress.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	sfmt(ini, "%s/debian.ini", dir);
+	sfmt(cmd, "sed -e 's|^refresh = .*|refresh = /bin/sleep %s|' "
+	     "-e 's|^install = .*|install = /bin/true|' -e 's|^query = .*|query = /bin/false|' "
+	     "-e '/^env = /d' '%s/data/distros/debian.ini' > '%s'", seconds, VD_SRCDIR, ini);
+	assert_int_equal(system(cmd), 0);
+}
+
+static bool host_is_debian(void)
+{
+	char id[64] = "", line[256];
+	FILE *f = fopen("/etc/os-release", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (startswith(line, "ID="))
+			sscanf(line + 3, "%63s", id);
+	if (f)
+		fclose(f);
+	return streq(id, "debian");
+}
+
+/*
+ * fix --apply says each step as it starts, not only at the end: without a terminal a
+ * "running:" line before the step and a result line with its time after it, on stderr
+ * (stdout keeps the report); on a terminal the running line is redrawn every second with
+ * the time so far. The commands are /bin/sleep and /bin/true: nothing on the host changes.
+ */
+static void test_apply_progress(void **state)
+{
+	char dir[300], journal[400];
+	struct result res = { 0 };
+	const char *run, *done;
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("fix --apply needs root");
+	if (!host_is_debian())
+		SKIP_BECAUSE("the swapped-in data is debian.ini");
+	slow_refresh_data(dir, sizeof(dir), "1");
+	sfmt(journal, "%s/journal.jsonl", dir);
+	RUN(&res, "--format", "json", "fix", "--apply", "--yes", "--data-dir", dir, "--journal", journal,
+	    "--only", "packages.install_qemu");
+	run = strstr(res.err, "packages.install_qemu: running: /bin/sleep 1\n");
+	done = strstr(res.err, "packages.install_qemu: done: /bin/sleep 1 (1.");
+	if (!run || !done || done < run)
+		fail_msg("no start line before the end line on stderr:\n%s", res.err);
+	assert_null(strstr(res.out, "running:"));
+	assert_null(strchr(res.err, '\r'));
+	json_decref(parse_json(res.out));
+	result_clear(&res);
+
+	/* On a terminal: redrawn in place with the seconds so far. */
+	{
+		int master, st;
+		size_t len = 0, cap = 65536;
+		char *buf = malloc(cap);
+		pid_t pid;
+
+		assert_non_null(buf);
+		remove_tree(dir);
+		slow_refresh_data(dir, sizeof(dir), "2.5");
+		sfmt(journal, "%s/journal.jsonl", dir);
+		pid = forkpty(&master, NULL, NULL, NULL);
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+			setenv("NO_COLOR", "1", 1);
+			dup2(null, 1);	/* the report; stderr stays on the terminal */
+			execl(VD_BIN, VD_BIN, "fix", "--apply", "--yes", "--data-dir", dir, "--journal", journal,
+			      "--only", "packages.install_qemu", (char *)NULL);
+			_exit(127);
+		}
+		for (;;) {
+			struct pollfd p = { .fd = master, .events = POLLIN };
+			ssize_t n;
+
+			if (poll(&p, 1, 30000) <= 0)
+				break;
+			n = read(master, buf + len, cap - len - 1);
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+		buf[len] = '\0';
+		close(master);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!strstr(buf, "\r\033[Kpackages.install_qemu: running: /bin/sleep 2.5 (0 s)") ||
+		    !strstr(buf, "\r\033[Kpackages.install_qemu: running: /bin/sleep 2.5 (1 s)") ||
+		    !strstr(buf, "\r\033[Kpackages.install_qemu: running: /bin/sleep 2.5 (2 s)") ||
+		    !strstr(buf, "\r\033[Kpackages.install_qemu: done: /bin/sleep 2.5 (2."))
+			fail_msg("no redrawn progress line on the terminal:\n%s", buf);
+		free(buf);
+	}
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1194,6 +1378,7 @@ int main(void)
 		cmocka_unit_test(test_confirm_on_tty),
 		cmocka_unit_test(test_malformed_data),
 		cmocka_unit_test(test_unknown_distro),
+		cmocka_unit_test(test_data_never_from_cwd),
 		cmocka_unit_test(test_distro_select),
 		cmocka_unit_test(test_planner_synthetic),
 		cmocka_unit_test(test_kmod_fixture_tree),
@@ -1201,6 +1386,8 @@ int main(void)
 		cmocka_unit_test(test_write_file_atomic),
 		cmocka_unit_test(test_json_schema),
 		cmocka_unit_test(test_libvirt_default_network),
+		cmocka_unit_test(test_leaked_lock_recovered),
+		cmocka_unit_test(test_apply_progress),
 		cmocka_unit_test(test_libvirtd_direct_start),
 		cmocka_unit_test(test_refresh_once_per_apply),
 	};

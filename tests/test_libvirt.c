@@ -391,8 +391,8 @@ static int live_setup(void **state)
 
 	lv = (struct live){ .lock = -1, .net0 = -ENOENT };
 	*state = &lv;
-	if (!libvirtd_installed() || !libvirt_client_present() || geteuid() != 0)
-		return 0;
+	if (!host_changes_allowed() || !libvirtd_installed() || !libvirt_client_present() || geteuid() != 0)
+		return 0;	/* each test says SKIP */
 	lv.lock = libvirt_lock();
 	if (lv.lock < 0)
 		return -1;
@@ -444,6 +444,7 @@ static int live_teardown(void **state)
 
 static void skip_unless_live(struct live *lv)
 {
+	HOST_CHANGE_OR_SKIP();
 	if (!libvirtd_installed())
 		SKIP_BECAUSE("libvirtd (libvirt-daemon-system) and virsh are not installed here");
 	if (!libvirt_client_present())

@@ -406,7 +406,7 @@ static void ns_leave(void)
 static int ns_setup(void **state)
 {
 	(void)state;
-	if (geteuid() != 0 || !have_ip())
+	if (!host_changes_allowed() || geteuid() != 0 || !have_ip())
 		return 0;	/* each test says SKIP */
 	/* libvirt's state must not change under us; the lock is shared with other suites. */
 	if (!lock_libvirt()) {
@@ -443,6 +443,7 @@ static int ns_teardown(void **state)
 
 #define NS_OR_SKIP() \
 	do { \
+		HOST_CHANGE_OR_SKIP(); \
 		if (geteuid() != 0) \
 			SKIP_BECAUSE("network namespaces need root"); \
 		if (!have_ip()) \
@@ -725,7 +726,7 @@ static int libvirt_setup(void **state)
 {
 	(void)state;
 	memset(&lv, 0, sizeof(lv));
-	if (geteuid() != 0 || access("/usr/sbin/libvirtd", X_OK) != 0 || access("/usr/bin/virsh", X_OK) != 0)
+	if (!host_changes_allowed() || geteuid() != 0 || access("/usr/sbin/libvirtd", X_OK) != 0 || access("/usr/bin/virsh", X_OK) != 0)
 		return 0;	/* the test says SKIP */
 	if (!lock_libvirt()) {
 		printf("  %s stayed locked for 180 s\n", LIBVIRT_LOCK);
@@ -785,6 +786,7 @@ static void test_real_libvirt_default_network(void **state)
 	json_t *j;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (geteuid() != 0)
 		SKIP_BECAUSE("starting libvirt's default network needs root");
 	if (!lv.locked)

@@ -115,6 +115,7 @@ struct run {
 	struct check_result result[64];
 	bool pending[64];	/* result[i] not filled yet (run_checks collects some checks last) */
 	unsigned n;
+	uint64_t us;		/* wall-clock time of run_checks, start hooks to the last result */
 };
 enum verdict { VERDICT_READY, VERDICT_DEGRADED, VERDICT_NOT_READY, VERDICT_UNKNOWN };
 const char *verdict_name(enum verdict v);

@@ -209,6 +209,8 @@ static bool starts(const struct check_ctx *ctx, const struct check *c)
  */
 void run_checks(struct check_ctx *ctx, struct run *run, const struct check *const *list, unsigned n)
 {
+	uint64_t t0 = now_us();
+
 	if (n > ARRAY_SIZE(run->result))
 		n = ARRAY_SIZE(run->result);
 	run->n = n;
@@ -225,6 +227,7 @@ void run_checks(struct check_ctx *ctx, struct run *run, const struct check *cons
 				run_check(ctx, list[i], &run->result[i]);
 				run->pending[i] = false;
 			}
+	run->us = now_us() - t0;
 }
 
 /* Every registered check but the smoke boot: what a fix plan needs is facts, not a boot. */

@@ -45,14 +45,23 @@ static int resolve(const char *name, char *out, size_t size)
  * Run argv without a shell; its stdout+stderr go to *output (caller frees). Returns the exit
  * status (0..255), or -errno: -ENOENT not found, -ETIMEDOUT killed after timeout_s.
  */
-static int run_command(char *const argv[], char *const env_add[], unsigned timeout_s, char **output)
+/* Who to tell, once a second, that a command is still running. */
+struct tick {
+	const struct apply_progress *pg;
+	const struct fix_plan *p;
+	const struct step *s;
+	uint64_t t0;
+};
+
+static int run_command(char *const argv[], char *const env_add[], unsigned timeout_s, char **output,
+		       const struct tick *tick)
 {
 	char path[PATH_MAX], *env[8];
 	unsigned ne = 0;
 	int pipefd[2], status, r;
 	size_t len = 0;
 	char *buf;
-	uint64_t deadline = now_us() + (uint64_t)timeout_s * 1000000u;
+	uint64_t deadline = now_us() + (uint64_t)timeout_s * 1000000u, shown = 0;
 	pid_t pid;
 	bool timed_out = false;
 
@@ -101,6 +110,10 @@ static int run_command(char *const argv[], char *const env_add[], unsigned timeo
 		if (left <= 0) {
 			timed_out = true;
 			break;
+		}
+		if (tick && (now_us() - tick->t0) / 1000000 > shown) {
+			shown = (now_us() - tick->t0) / 1000000;
+			fix_progress_tick(tick->pg, tick->p, tick->s, now_us() - tick->t0);
 		}
 		r = poll(&pfd, 1, (int)(left > 1000 ? 1000 : left));
 		if (r < 0 && errno == EINTR)
@@ -164,7 +177,7 @@ static bool guard_satisfied(struct host *h, const struct step *s)
 		return host_group_by_name(h, s->group, &g) == 0;
 	case GUARD_EXIT_ZERO:
 	case GUARD_OUTPUT:
-		r = run_command(s->guard_argv, NULL, 30, &out);
+		r = run_command(s->guard_argv, NULL, 30, &out, NULL);
 		if (r != 0)
 			return false;
 		if (s->guard == GUARD_EXIT_ZERO)
@@ -618,7 +631,7 @@ static void journal(FILE *j, const char *run, const struct fix_plan *p, unsigned
 	journal_emit(j, o);
 }
 
-static void run_cmd_step(struct host *h, struct step *s)
+static void run_cmd_step(struct host *h, struct step *s, const struct tick *tick)
 {
 	_cleanup_free_ char *out = NULL;
 	int r;
@@ -641,7 +654,7 @@ static void run_cmd_step(struct host *h, struct step *s)
 		sfmt(s->note, "already done");
 		return;
 	}
-	r = run_command(s->argv, s->env, s->timeout_s, &out);
+	r = run_command(s->argv, s->env, s->timeout_s, &out, tick);
 	s->error = r;
 	if (r == 0) {
 		s->result = RESULT_DONE;
@@ -688,7 +701,7 @@ static bool ran_earlier(const struct plan *plan, unsigned fix, unsigned step)
 	return false;
 }
 
-static void run_step(struct host *h, struct step *s, bool offline)
+static void run_step(struct host *h, struct step *s, bool offline, const struct tick *tick)
 {
 	char msg[256];
 	int r;
@@ -737,7 +750,7 @@ static void run_step(struct host *h, struct step *s, bool offline)
 		break;
 	case STEP_COMMAND:
 	case STEP_GROUP:
-		run_cmd_step(h, s);
+		run_cmd_step(h, s, tick);
 		break;
 	case STEP_HUMAN:
 		break;
@@ -779,8 +792,15 @@ bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o)
 			} else if (s->once_per_apply && ran_earlier(plan, i, k)) {
 				s->result = RESULT_UNCHANGED;
 				sfmt(s->note, "already ran in this apply");
+			} else if (s->kind == STEP_HUMAN || (o->offline && s->live)) {
+				run_step(h, s, o->offline, NULL);
 			} else {
-				run_step(h, s, o->offline);
+				/* Said as it starts, so a long package install is not a silent wait. */
+				struct tick t = { .pg = o->progress, .p = p, .s = s, .t0 = now_us() };
+
+				fix_progress_start(o->progress, p, s);
+				run_step(h, s, o->offline, &t);
+				fix_progress_end(o->progress, p, s, now_us() - t.t0);
 			}
 			failed |= s->result == RESULT_FAILED;
 			failed_steps += s->result == RESULT_FAILED;

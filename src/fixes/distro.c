@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "fixes/distro.h"
 #include "util.h"
 
@@ -334,12 +335,39 @@ void distro_select(const struct distro_set *set, const struct os_release *os, st
 		 os->id[0] ? os->id : "?", os->id_like[0] ? " ID_LIKE=" : "", os->id_like);
 }
 
+/* The directory the running binary is in, canonical (from /proc/self/exe). */
+static bool exe_dir(char *out, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", out, size - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	out[n] = '\0';
+	slash = strrchr(out, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	return true;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Never the current directory: a root `fix` run from a directory someone else controls
+ * would take its plan from their files. An installed binary (in BINDIR) reads only
+ * DATADIR; a binary anywhere else is a build tree's and reads <exe>/../data/distros, which
+ * is as trustworthy as the binary beside it, before DATADIR.
+ */
 int distro_data_dir(const char *explicit_dir, char *out, size_t size)
 {
 	const char *env = getenv("VIRT_DOCTOR_DATADIR");
-	char exe[PATH_MAX], cand[PATH_MAX + 32];
-	struct stat st;
-	ssize_t n;
+	char exe[PATH_MAX], bindir[PATH_MAX], cand[PATH_MAX + 32];
 
 	if (explicit_dir) {
 		snprintf(out, size, "%s", explicit_dir);
@@ -349,29 +377,20 @@ int distro_data_dir(const char *explicit_dir, char *out, size_t size)
 		snprintf(out, size, "%s", env);
 		return 0;
 	}
-	sfmt(cand, "%s/distros", DATADIR);
-	if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(out, size, "%s", cand);
-		return 0;
-	}
-	/* Running from the build tree: build/virt-doctor next to data/. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
+	if (exe_dir(exe, sizeof(exe))) {
+		if (!realpath(VD_BINDIR, bindir))
+			scopy(bindir, VD_BINDIR);
+		if (strcmp(exe, bindir) != 0) {
 			sfmt(cand, "%s/../data/distros", exe);
-			if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (is_dir(cand)) {
 				snprintf(out, size, "%s", cand);
 				return 0;
 			}
 		}
 	}
-	if (stat("data/distros", &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(out, size, "data/distros");
+	sfmt(cand, "%s/distros", VD_DATADIR);
+	if (is_dir(cand)) {
+		snprintf(out, size, "%s", cand);
 		return 0;
 	}
 	return -ENOENT;

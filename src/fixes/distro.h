@@ -27,8 +27,9 @@ struct distro_set {
 };
 
 /*
- * Where the data lives: explicit (option), $VIRT_DOCTOR_DATADIR, DATADIR/distros, next to the
- * binary (build tree: <exe>/../data/distros), ./data/distros. 0 or -ENOENT.
+ * Where the data lives: explicit (option), $VIRT_DOCTOR_DATADIR, the build tree's
+ * <exe>/../data/distros for a binary outside BINDIR, DATADIR/distros; never the current
+ * directory. 0 or -ENOENT.
  */
 int distro_data_dir(const char *explicit_dir, char *out, size_t size);
 

@@ -130,7 +130,23 @@ struct step *step_new(struct fix_plan *p, enum step_kind kind, bool needs_root, 
 /* Split a distro-data command template into argv, substituting {unit} {user} {group} {kver}. */
 int argv_from_template(char **argv, unsigned max, const char *tmpl, const char *const *vars);
 
+/*
+ * --apply's progress for people (render.c), on a stream of the CLI's choosing: each step
+ * as it starts and as it ends, with its time; on a terminal the line of a running command
+ * is redrawn every second with the time so far.
+ */
+struct apply_progress {
+	FILE *out;
+	bool tty;
+};
+void fix_progress_start(const struct apply_progress *pg, const struct fix_plan *p, const struct step *s);
+void fix_progress_tick(const struct apply_progress *pg, const struct fix_plan *p, const struct step *s,
+		       uint64_t elapsed_us);
+void fix_progress_end(const struct apply_progress *pg, const struct fix_plan *p, const struct step *s,
+		      uint64_t elapsed_us);
+
 struct apply_opts {
+	const struct apply_progress *progress;	/* NULL: silent */
 	const char *journal;	/* --journal FILE, or NULL: /var/log/virt-doctor/journal.jsonl
 				 * on the host (inside the root under --root) */
 	bool offline;		/* --root: live steps are listed, not run */

@@ -36,6 +36,83 @@ static void print_argv(FILE *out, char *const *argv)
 	}
 }
 
+/* What a step does, in one line: "apt-get install -y qemu", "write /etc/x", "load module tun". */
+static void step_action(FILE *out, const struct step *s)
+{
+	switch (s->kind) {
+	case STEP_COMMAND:
+	case STEP_GROUP:
+		print_argv(out, s->argv);
+		break;
+	case STEP_WRITE:
+		fputs("write ", out);
+		put(out, s->path);
+		break;
+	case STEP_KMOD:
+		fputs("load module ", out);
+		put(out, s->module);
+		break;
+	case STEP_SYSCTL:
+		fputs("write ", out);
+		put(out, s->content);
+		fputs(" to ", out);
+		put(out, s->path);
+		break;
+	case STEP_HUMAN:
+		fputs("by hand", out);
+		break;
+	}
+}
+
+/* On a terminal the running line is redrawn in place: carriage return, erase to the end. */
+static void progress_line(const struct apply_progress *pg, const struct fix_plan *p, const struct step *s,
+			  const uint64_t *elapsed_us)
+{
+	if (pg->tty)
+		fputs("\r\033[K", pg->out);
+	fprintf(pg->out, "%s: running: ", p->fix->id);
+	step_action(pg->out, s);
+	if (elapsed_us)
+		fprintf(pg->out, " (%llu s)", (unsigned long long)(*elapsed_us / 1000000));
+	if (!pg->tty)
+		fputc('\n', pg->out);
+	fflush(pg->out);
+}
+
+void fix_progress_start(const struct apply_progress *pg, const struct fix_plan *p, const struct step *s)
+{
+	uint64_t zero = 0;
+
+	if (pg && pg->out)
+		progress_line(pg, p, s, pg->tty ? &zero : NULL);
+}
+
+void fix_progress_tick(const struct apply_progress *pg, const struct fix_plan *p, const struct step *s,
+		       uint64_t elapsed_us)
+{
+	if (pg && pg->out && pg->tty)
+		progress_line(pg, p, s, &elapsed_us);
+}
+
+void fix_progress_end(const struct apply_progress *pg, const struct fix_plan *p, const struct step *s,
+		      uint64_t elapsed_us)
+{
+	if (!pg || !pg->out)
+		return;
+	if (pg->tty)
+		fputs("\r\033[K", pg->out);
+	fprintf(pg->out, "%s: %s: ", p->fix->id, step_result_name(s->result));
+	step_action(pg->out, s);
+	fprintf(pg->out, " (%llu.%01llu s)", (unsigned long long)(elapsed_us / 1000000),
+		(unsigned long long)(elapsed_us % 1000000 / 100000));
+	if (s->note[0]) {
+		fputs(": ", pg->out);
+		put(pg->out, s->note);
+	}
+	fputc('\n', pg->out);
+	fflush(pg->out);
+}
+
 static void print_step(FILE *out, const struct step *s, unsigned n, bool applied)
 {
 	fprintf(out, "   %u. ", n);

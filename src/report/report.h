@@ -30,6 +30,8 @@ struct report {
 int report_text(FILE *out, const struct report *rep);
 int report_json(FILE *out, const struct report *rep);
 int report_prometheus(FILE *out, const struct report *rep);
+/* One line for a Nagios/Icinga plugin: status, the failing and warning checks, perfdata. */
+int report_nagios(FILE *out, const struct report *rep);
 /* A label value in double quotes, escaped as the exposition format requires. */
 void prom_label_value(FILE *out, const char *s);
 /* "2026-11-26T03:30:45Z" into buf (>= 21 bytes). */
