@@ -5,6 +5,7 @@
 #include "checks/check.h"
 #include "checks/kvm.h"
 #include "checks/qemu_probe.h"
+#include "cache.h"
 #include "util.h"
 
 #define VERSION_TIMEOUT_MS 2000	/* --version takes ~13 ms here; 2 s means it hangs */
@@ -88,7 +89,68 @@ struct emu_job {
 	unsigned n, timeout_ms;
 	uint64_t deadline;
 	bool deep;
+	/* The probe cache: --version answers of the emulator [0] and qemu-img [1]. */
+	bool use_cache, hit[2];
+	char key[2][CACHE_KEY_MAX], entry[2][40], miss[2][160];
+	struct probe cached[2];	/* a hit, as the probe that would have printed it */
 };
+
+/* The entry for one binary's --version: named by its path, keyed by its identity. */
+static void entry_name(char *buf, size_t size, const char *path)
+{
+	uint64_t h = 14695981039346656037ull;	/* FNV-1a: a file name, not a secret */
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	snprintf(buf, size, "qemu-version-%016llx", (unsigned long long)h);
+}
+
+/* A hit becomes a finished probe with the cached output; a miss leaves pp to be spawned. */
+static bool version_from_cache(struct emu_job *j, int k, const char *path, struct probe **pp)
+{
+	_cleanup_free_ char *payload = NULL;
+	struct probe *p = &j->cached[k];
+
+	entry_name(j->entry[k], sizeof(j->entry[k]), path);
+	if (cache_key(j->host, path, j->key[k], sizeof(j->key[k])) < 0) {
+		j->key[k][0] = '\0';
+		scopy(j->miss[k], "binary cannot be stat'ed");
+		return false;
+	}
+	if (cache_load(j->entry[k], j->key[k], &payload, j->miss[k], sizeof(j->miss[k])) <= 0)
+		return false;
+	probe_init(p, 0);
+	if (!cache_field(payload, "out", p->out[0], p->cap[0])) {
+		scopy(j->miss[k], "refused: entry has no out= line");
+		probe_free(p);
+		return false;
+	}
+	p->len[0] = strlen(p->out[0]);
+	p->exited = true;
+	p->status = 0;
+	j->hit[k] = true;
+	*pp = p;
+	return true;
+}
+
+static void version_to_cache(struct emu_job *j, int k, const struct probe *p)
+{
+	char line[256];
+	char *payload = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!j->use_cache || j->hit[k] || !j->key[k][0] || !probe_ok(p))
+		return;
+	f = open_memstream(&payload, &len);
+	if (!f)
+		return;
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p->out[0], "\n"), p->out[0]);
+	cache_put(f, "out", line);
+	if (fclose(f) == 0)
+		cache_store(j->entry[k], j->key[k], payload);
+	free(payload);
+}
 
 /* Find the binaries and, live, launch the probes; nothing here waits for them. */
 static void job_start(struct check_ctx *ctx, struct emu_job *j)
@@ -107,10 +169,13 @@ static void job_start(struct check_ctx *ctx, struct emu_job *j)
 	if (!j->emu.n || !h->live)
 		return;	/* a foreign root's binaries are not ours to run */
 
-	j->pv = probe_add(j->ps, &j->n);
-	j->pv->argv[0] = j->emu.path[0];
-	j->pv->argv[1] = "--version";
-	if (j->img.n) {
+	j->use_cache = cache_enabled(h, ctx->opt && ctx->opt->no_cache);
+	if (!j->use_cache || !version_from_cache(j, 0, j->emu.path[0], &j->pv)) {
+		j->pv = probe_add(j->ps, &j->n);
+		j->pv->argv[0] = j->emu.path[0];
+		j->pv->argv[1] = "--version";
+	}
+	if (j->img.n && (!j->use_cache || !version_from_cache(j, 1, j->img.path[0], &j->pi))) {
 		j->pi = probe_add(j->ps, &j->n);
 		j->pi->argv[0] = j->img.path[0];
 		j->pi->argv[1] = "--version";
@@ -195,11 +260,22 @@ static void judge_emulator(struct check_ctx *ctx, struct emu_job *j, struct chec
 	}
 
 	probes_collect(j->ps, j->n, j->deadline);
+	detail_bool(r, "cached", j->hit[0] && (!j->pi || j->hit[1]));
+	if (!j->use_cache)
+		detail_str(r, "cache_miss", "cache not used (--no-cache)");
+	else if (!j->hit[0] || (j->pi && !j->hit[1]))
+		detail_str(r, "cache_miss", "%s", j->hit[0] ? j->miss[1] : j->miss[0]);
+	else
+		detail_null(r, "cache_miss");
 
-	if (parse_version(j->pv->out[0], emu_ver, sizeof(emu_ver)))
+	if (parse_version(j->pv->out[0], emu_ver, sizeof(emu_ver))) {
 		detail_str(r, "version", "%s", emu_ver);
-	if (j->pi && parse_version(j->pi->out[0], img_ver, sizeof(img_ver)))
+		version_to_cache(j, 0, j->pv);
+	}
+	if (j->pi && parse_version(j->pi->out[0], img_ver, sizeof(img_ver))) {
 		detail_str(r, "qemu_img_version", "%s", img_ver);
+		version_to_cache(j, 1, j->pi);
+	}
 
 	if (!probe_ok(j->pv) || !emu_ver[0]) {
 		probe_failure_line(j->pv, line, sizeof(line));
@@ -245,6 +321,9 @@ static void run_emulator(struct check_ctx *ctx, struct check_result *r)
 	judge_emulator(ctx, j, r);
 	for (unsigned i = 0; i < j->n; i++)
 		probe_free(&j->ps[i]);
+	for (int k = 0; k < 2; k++)
+		if (j->hit[k])
+			probe_free(&j->cached[k]);
 }
 
 const struct check check_emulator_qemu = {
