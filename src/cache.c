@@ -144,13 +144,13 @@ static bool valid_name(const char *name)
 	return true;
 }
 
-/* The payload is ours when every line is field=value, field [a-z_]+, no control characters. */
+/* The payload is ours when every line is field=value, field [a-z0-9_]+, no control characters. */
 static bool valid_payload(const char *p)
 {
 	while (*p) {
 		size_t f = 0;
 
-		while ((p[f] >= 'a' && p[f] <= 'z') || p[f] == '_')
+		while ((p[f] >= 'a' && p[f] <= 'z') || (p[f] >= '0' && p[f] <= '9') || p[f] == '_')
 			f++;
 		if (!f || p[f] != '=')
 			return false;
