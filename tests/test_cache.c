@@ -467,6 +467,89 @@ static void test_guest_model_no_kvm(void **state)
 	result_clear(&res);
 }
 
+/* ---- iommu.groups: PCI names from the cache instead of parsing all of pci.ids ---- */
+
+static bool devices_mention(json_t *list, const char *word)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(list, i, v)
+		if (json_string_value(v) && strstr(json_string_value(v), word))
+			return true;
+	return false;
+}
+
+/*
+ * Cold, the names come from pci.ids and are kept; warm, from the entry (proved by planting a
+ * name under the right key that pci.ids does not have), and the report is the same.
+ */
+static void test_pci_names(void **state)
+{
+	static const char ids[] = "/usr/share/misc/pci.ids";
+	char dir[] = "/tmp/vd-cache-pci.XXXXXX", env_cache[300], key[CACHE_KEY_MAX], path[400];
+	char *payload = NULL, why[200], *bar, *planted = NULL;
+	struct result a = { 0 }, b = { 0 };
+	json_t *ja, *jb, *ca, *cb;
+	struct host h;
+
+	(void)state;
+	if (access(ids, R_OK) < 0 || access("/etc/udev/hwdb.bin", F_OK) == 0 ||
+	    access("/usr/lib/udev/hwdb.bin", F_OK) == 0)
+		SKIP_BECAUSE("names come from %s only without a udev hwdb", ids);
+	assert_non_null(mkdtemp(dir));
+	sfmt(env_cache, "VIRT_DOCTOR_CACHE_DIR=%s", dir);
+	RUN_ENV(&a, ((char *const[]){ env_cache, NULL }), "--format", "json", "check", "iommu.groups");
+	ja = parse_json(a.out);
+	if (!json_array_size(detail(ja, "iommu.groups", "devices")))
+		SKIP_BECAUSE("no PCI endpoints here to name");
+	sfmt(path, "%s/pci-names.cache", dir);
+	assert_int_equal(access(path, F_OK), 0);
+	RUN_ENV(&b, ((char *const[]){ env_cache, NULL }), "--format", "json", "check", "iommu.groups");
+	jb = parse_json(b.out);
+	ca = json_deep_copy(find_check(ja, "iommu.groups"));
+	cb = json_deep_copy(find_check(jb, "iommu.groups"));
+	json_object_del(ca, "duration_us");
+	json_object_del(cb, "duration_us");
+	assert_true(json_equal(ca, cb));
+	json_decref(ca);
+	json_decref(cb);
+
+	/* every device gets a planted name under the real key (bridges are not listed) */
+	setenv("VIRT_DOCTOR_CACHE_DIR", dir, 1);
+	assert_int_equal(host_init(&h, "/"), 0);
+	assert_int_equal(cache_key(&h, ids, key, sizeof(key)), 0);
+	host_fini(&h);
+	assert_int_equal(cache_load("pci-names", key, &payload, why, sizeof(why)), 1);
+	{
+		FILE *f;
+		size_t len = 0;
+
+		f = open_memstream(&planted, &len);
+		assert_non_null(f);
+		for (char *line = strtok(payload, "\n"); line; line = strtok(NULL, "\n")) {
+			bar = strrchr(line, '|');
+			assert_non_null(bar);
+			fprintf(f, "%.*s|Planted Vendor Planted Device\n", (int)(bar - line), line);
+		}
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_int_equal(cache_store("pci-names", key, planted), 0);
+	result_clear(&b);
+	json_decref(jb);
+	RUN_ENV(&b, ((char *const[]){ env_cache, NULL }), "--format", "json", "check", "iommu.groups");
+	jb = parse_json(b.out);
+	assert_true(devices_mention(detail(jb, "iommu.groups", "devices"), "Planted Vendor Planted Device"));
+	assert_false(devices_mention(detail(ja, "iommu.groups", "devices"), "Planted"));
+	free(payload);
+	free(planted);
+	json_decref(ja);
+	json_decref(jb);
+	result_clear(&a);
+	result_clear(&b);
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest api[] = {
@@ -480,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_guest_model_live),
 		cmocka_unit_test(test_guest_model_msr_failure),
 		cmocka_unit_test(test_guest_model_no_kvm),
+		cmocka_unit_test(test_pci_names),
 	};
 
 	return cmocka_run_group_tests_name("cache api", api, api_setup, api_teardown) |
