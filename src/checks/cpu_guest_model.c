@@ -355,7 +355,7 @@ static void probe_verdict(const struct probe *p, char *ok, size_t oksize, char *
 }
 
 /* Collect the batch into facts. false (r set to skip) when QEMU could not use KVM at all. */
-static bool collect(struct gm_job *j, struct check_result *r)
+static bool collect(struct gm_job *j, const struct run *run, struct check_result *r)
 {
 	struct gm_facts *f = &j->facts;
 	json_t *answers[16] = { NULL }, *defs, *expansion;
@@ -381,8 +381,12 @@ static bool collect(struct gm_job *j, struct check_result *r)
 		probe_failure_line(j->qmp, line, sizeof(line));
 		for (unsigned i = 0; i < na; i++)
 			json_decref(answers[i]);
+		const struct check_result *dev = run_result(run, "kvm.device"), *api = run_result(run, "kvm.api");
+		const char *see = dev && dev->status == CHECK_FAIL ? "kvm.device" :
+				  api && api->status == CHECK_FAIL ? "kvm.api" : "kvm.device and kvm.api";
+
 		result_set(r, CHECK_SKIP, "QEMU could not start with KVM, so no CPU model can: %s "
-			   "(see kvm.device and kvm.api)", line);
+			   "(see %s)", line, see);
 		detail_str(r, "qemu_error", "%s", line);
 		return false;
 	}
@@ -511,7 +515,7 @@ static void judge(struct check_ctx *ctx, struct gm_job *j, struct check_result *
 		detail_null(r, "cache_miss");
 	} else {
 		detail_str(r, "cache_miss", "%s", j->use_cache ? j->miss : "cache not used (--no-cache)");
-		if (!collect(j, r))
+		if (!collect(j, ctx->run, r))
 			return;
 		store(j);
 	}
