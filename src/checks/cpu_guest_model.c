@@ -414,7 +414,7 @@ static bool collect(struct gm_job *j, const struct run *run, struct check_result
 		if (have_flags && libvirt_missing(j->host, m->name, flags, missing, sizeof(missing), 0) == 0 &&
 		    missing[0]) {
 			snprintf(m->blocker, sizeof(m->blocker), "Host CPU does not provide required "
-				 "features: %s", missing);
+				 "features: %.150s", missing);
 			continue;
 		}
 		m->usable = true;

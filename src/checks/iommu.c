@@ -341,11 +341,14 @@ static int pci_describe(struct pci_access *acc, const struct host *h, struct pci
 		pci_lookup_name(acc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE,
 				d->vendor_id, d->device_id);
 		if (pn->use) {
-			char line[300];
-
 			/* '|' separates the parts: a class name cannot hold one */
-			sfmt(line, "%s|%s|%s", path, strchr(cls, '|') ? "?" : cls, name);
-			cache_put(pn->out, "name", line);
+			fprintf(pn->out, "name=%s|", path);
+			for (const char *c = strchr(cls, '|') ? "?" : cls; *c; c++)
+				fputc((unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c, pn->out);
+			fputc('|', pn->out);
+			for (const char *c = name; *c; c++)
+				fputc((unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c, pn->out);
+			fputc('\n', pn->out);
 			pn->dirty = true;
 		}
 	}
