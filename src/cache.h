@@ -33,6 +33,8 @@ int cache_dir(char *buf, size_t size);
  * 0 or -errno (the binary cannot be stat'ed).
  */
 int cache_key(const struct host *h, const char *binary, char *key, size_t size);
+/* Read the host part of the keys afresh next time (a new run, a host torn down). */
+void cache_key_forget(void);
 
 /*
  * Look up entry name ([a-z0-9-]+, the caller's namespace) made under key. 1: hit, *payload
