@@ -314,6 +314,8 @@ static void test_no_write(void **state)
 
 /* ---- cpu.guest_model on this host, and with a QEMU whose -cpu host fails ---- */
 
+static bool devices_mention(json_t *list, const char *word);
+
 static bool kvm_x86_or_skip(void)
 {
 	struct utsname u;
@@ -398,6 +400,52 @@ static void test_guest_model_live(void **state)
 	assert_true(json_is_true(detail(w, "cpu.guest_model", "cached")));
 	assert_string_equal(json_string_value(detail(w, "cpu.guest_model", "host_passthrough")), hp_seen);
 	json_decref(w);
+}
+
+/*
+ * libvirt's capability cache, where libvirtd left one for this QEMU and we may read it: the
+ * check names the file and quotes each fallback's usable flag from it.
+ */
+static void test_guest_model_libvirt_cache(void **state)
+{
+	static const char dir[] = "/var/cache/libvirt/qemu/capabilities";
+	char path[600] = "", want[64];
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *e;
+	json_t *j;
+
+	(void)state;
+	if (!kvm_x86_or_skip())
+		skip();
+	while (d && (e = readdir(d))) {
+		char p[600];
+		_cleanup_free_ char *text = NULL;
+
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		text = strstr(e->d_name, ".xml") ? slurp(p) : NULL;
+		if (text && strstr(text, "<emulator>/usr/bin/qemu-system-x86_64</emulator>"))
+			scopy(path, p);
+	}
+	j = gm_check(NULL, NULL);
+	if (!path[0]) {
+		assert_true(json_is_null(detail(j, "cpu.guest_model", "libvirt_cache")));
+		json_decref(j);
+		SKIP_BECAUSE("no readable libvirt capability cache for /usr/bin/qemu-system-x86_64 now");
+	}
+	assert_string_equal(json_string_value(detail(j, "cpu.guest_model", "libvirt_cache")), path);
+	{
+		_cleanup_free_ char *text = slurp(path);
+		const char *p = strstr(text, "<cpu type='kvm' name='kvm64' ");
+
+		if (p) {
+			const char *u = strstr(p, "usable='");
+
+			assert_non_null(u);
+			sfmt(want, "kvm64: usable=%.*s", (int)strcspn(u + 8, "'"), u + 8);
+			assert_true(devices_mention(detail(j, "cpu.guest_model", "libvirt_cache_models"), want));
+		}
+	}
+	json_decref(j);
 }
 
 /*
@@ -561,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_emulator_cold_warm),
 		cmocka_unit_test(test_no_write),
 		cmocka_unit_test(test_guest_model_live),
+		cmocka_unit_test(test_guest_model_libvirt_cache),
 		cmocka_unit_test(test_guest_model_msr_failure),
 		cmocka_unit_test(test_guest_model_no_kvm),
 		cmocka_unit_test(test_pci_names),

@@ -178,6 +178,99 @@ static int libvirt_missing(const struct host *h, const char *model, const char *
 	return 0;
 }
 
+/* ---- libvirt's own capability cache: how libvirtd saw the models, as evidence ---- */
+
+#define LIBVIRT_CAPS "/var/cache/libvirt/qemu/capabilities"
+
+struct caps_search {
+	const struct host *h;
+	const char *emu;
+	char path[300];
+	char *text;		/* the matching file, when found */
+	int err;		/* the first read error, for the detail */
+};
+
+static int find_caps(const char *name, void *data)
+{
+	struct caps_search *cs = data;
+	char path[300], tag[300];
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	if (strlen(name) < 5 || !streq(name + strlen(name) - 4, ".xml"))
+		return 0;
+	sfmt(path, LIBVIRT_CAPS "/%s", name);
+	r = host_read(cs->h, path, 4u << 20, &text, &len);
+	if (r < 0) {
+		if (!cs->err)
+			cs->err = r;
+		return 0;
+	}
+	sfmt(tag, "<emulator>%s</emulator>", cs->emu);
+	if (!strstr(text, tag)) {
+		free(text);
+		return 0;
+	}
+	scopy(cs->path, path);
+	cs->text = text;
+	return 1;
+}
+
+/* One model's entry for KVM: "kvm64: usable=no (pni)", or false when the file has none. */
+static bool caps_model(const char *text, const char *model, char *buf, size_t size)
+{
+	char pat[96], blockers[160] = "";
+	const char *p, *end, *u;
+	size_t l = 0;
+
+	sfmt(pat, "<cpu type='kvm' name='%s' ", model);
+	p = strstr(text, pat);
+	if (!p || !(end = strchr(p, '>')))
+		return false;
+	u = memmem(p, (size_t)(end - p), "usable='", 8);
+	if (!u)
+		return false;
+	u += 8;
+	if (end[-1] != '/') {
+		const char *close = strstr(end, "</cpu>");
+
+		for (const char *b = strstr(end, "<blocker name='"); b && close && b < close;
+		     b = strstr(b + 1, "<blocker name='")) {
+			const char *n = b + strlen("<blocker name='");
+			size_t nl = strcspn(n, "'");
+
+			if (l < sizeof(blockers))
+				l += (size_t)snprintf(blockers + l, sizeof(blockers) - l, "%s%.*s", l ? "," : "",
+						      (int)nl, n);
+		}
+	}
+	snprintf(buf, size, "%s: usable=%.*s%s%s%s", model, (int)strcspn(u, "'"), u, l ? " (" : "",
+		 blockers, l ? ")" : "");
+	return true;
+}
+
+static void libvirt_evidence(const struct gm_job *j, struct check_result *r)
+{
+	struct caps_search cs = { .h = j->host, .emu = j->emu };
+	char line[256];
+
+	detail_null(r, "libvirt_cache");
+	if (host_list_dir(j->host, LIBVIRT_CAPS, find_caps, &cs) < 0 && !cs.text)
+		return;
+	if (!cs.text) {
+		if (cs.err)
+			detail_str(r, "libvirt_cache_error", "%s: %s", LIBVIRT_CAPS, host_strerror(cs.err));
+		return;
+	}
+	detail_str(r, "libvirt_cache", "%s", cs.path);
+	detail_list_add(r, "libvirt_cache_models", NULL);
+	for (unsigned i = 0; j->fb && i < MAX_MODELS && j->fb->models[i]; i++)
+		if (caps_model(cs.text, j->fb->models[i], line, sizeof(line)))
+			detail_list_add(r, "libvirt_cache_models", line);
+	free(cs.text);
+}
+
 /* ---- the probes ---- */
 
 static void job_start(struct check_ctx *ctx, struct gm_job *j)
@@ -521,6 +614,7 @@ static void judge(struct check_ctx *ctx, struct gm_job *j, struct check_result *
 	}
 
 	detail_str(r, "emulator", "%s", j->emu);
+	libvirt_evidence(j, r);
 	detail_str(r, "host_passthrough", "%s", f->hp);
 	if (f->hp_error[0])
 		detail_str(r, "host_passthrough_error", "%s", f->hp_error);
@@ -576,8 +670,12 @@ static void judge(struct check_ctx *ctx, struct gm_job *j, struct check_result *
 			      streq(f->hm, "fails") ? " or host-model" : "", advised, advised);
 		return;
 	}
-	result_set(r, CHECK_WARN, "virt-install's default CPU (host-passthrough) fails: %s; no named "
-		   "model tried starts either", f->hp_error);
+	if (!f->n_models)
+		result_set(r, CHECK_WARN, "virt-install's default CPU (host-passthrough) fails: %s; no "
+			   "named fallback model is known for %s", f->hp_error, j->qa->qemu);
+	else
+		result_set(r, CHECK_WARN, "virt-install's default CPU (host-passthrough) fails: %s; no "
+			   "named model tried starts either", f->hp_error);
 	result_advise(r, "Guests with a <cpu> element of any mode tried here will not start; guests "
 		      "without one get QEMU's default model. model_blockers says why each model failed.");
 }
