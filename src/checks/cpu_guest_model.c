@@ -69,6 +69,7 @@ struct gm_job {
 	uint64_t deadline;
 	bool live_probes;	/* probes were started (no cache hit) */
 	bool collected;
+	bool timed_out;		/* a probe hit its limit: a busy host, not a fact to keep */
 	bool use_cache, hit;
 	char key[CACHE_KEY_MAX], entry[40], miss[160];
 	struct gm_facts facts;
@@ -530,6 +531,8 @@ static bool collect(struct gm_job *j, const struct run *run, struct check_result
 	}
 	for (unsigned i = 0; i < na; i++)
 		json_decref(answers[i]);
+	for (unsigned i = 0; i < j->n; i++)
+		j->timed_out |= j->ps[i].timed_out;
 	return true;
 }
 
@@ -540,7 +543,7 @@ static void store(struct gm_job *j)
 	size_t len = 0;
 	FILE *out;
 
-	if (!j->use_cache || j->hit)
+	if (!j->use_cache || j->hit || j->timed_out)
 		return;
 	out = open_memstream(&payload, &len);
 	if (!out)
