@@ -496,6 +496,49 @@ static void test_guest_model_msr_failure(void **state)
 	remove_tree(dir);
 }
 
+/* A -cpu host that never answers: killed at the bound, reported, and not cached. */
+static void test_guest_model_timeout_not_cached(void **state)
+{
+	char dir[] = "/tmp/vd-gm-hang.XXXXXX", path[300], env_path[400];
+	uint64_t t0;
+	json_t *j;
+	FILE *f;
+
+	(void)state;
+	if (!kvm_x86_or_skip())
+		skip();
+	assert_non_null(mkdtemp(dir));
+	sfmt(path, "%s/qemu-system-x86_64", dir);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs("#!/bin/sh\n"
+	      "case \" $* \" in *' -cpu host '*) exec sleep 27.1828;; esac\n"
+	      "exec /usr/bin/qemu-system-x86_64 \"$@\"\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+	sfmt(env_path, "PATH=%s:/usr/bin:/bin", dir);
+	for (int run = 0; run < 2; run++) {
+		t0 = now_us();
+		j = gm_check((char *const[]){ env_path, NULL }, NULL);
+		assert_true(now_us() - t0 < 9000000);	/* 5 s bound plus start-up */
+		assert_string_equal(json_string_value(detail(j, "cpu.guest_model", "host_passthrough")),
+				    "fails");
+		assert_non_null(strstr(json_string_value(detail(j, "cpu.guest_model",
+				"host_passthrough_error")), "killed"));
+		assert_false(json_is_true(detail(j, "cpu.guest_model", "cached")));
+		json_decref(j);
+	}
+	{
+		struct result ps = { 0 };
+
+		run_env(&ps, NULL, (char *const[]){ (char *)"/usr/bin/pgrep", (char *)"-f", (char *)"27.1828",
+			NULL });
+		assert_int_not_equal(ps.status, 0);	/* nothing left running */
+		result_clear(&ps);
+	}
+	remove_tree(dir);
+}
+
 /* Without access to /dev/kvm no CPU model can start: skip, naming the check that says why. */
 static void test_guest_model_no_kvm(void **state)
 {
@@ -619,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_guest_model_libvirt_cache),
 		cmocka_unit_test(test_guest_model_msr_failure),
 		cmocka_unit_test(test_guest_model_no_kvm),
+		cmocka_unit_test(test_guest_model_timeout_not_cached),
 		cmocka_unit_test(test_pci_names),
 	};
 
