@@ -64,7 +64,7 @@ struct gm_job {
 	const struct qemu_arch *qa;
 	const struct fallback_models *fb;
 	char kernel_arch[64], name[64], emu[256], machine[MAX_MODELS + 2][64];
-	struct probe ps[MAX_MODELS + 2], *qmp, *hp, *named[MAX_MODELS];
+	struct probe ps[MAX_MODELS + 3], *qmp, *hp, *named[MAX_MODELS];	/* + QMP, host, host-model */
 	unsigned n;
 	uint64_t deadline;
 	bool live_probes;	/* probes were started (no cache hit) */
