@@ -9,6 +9,7 @@
 # --version, libvirt.so.0 loaded and asked by bench/libvirt-probe.c), so the floor those
 # impose is visible.
 # Usage: bench.py BUILD RUNS [--no-libvirtd]
+import atexit
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 build, runs = sys.argv[1], int(sys.argv[2])
@@ -43,11 +45,21 @@ vhv = which("virt-host-validate")
 kvm_ok = which("kvm-ok")
 
 
+# The probe cache (emulator.qemu, cpu.guest_model, iommu.groups' PCI names): cold runs each
+# get a new empty directory (created and removed outside the timing), warm runs share one
+# filled before the loop. Neither touches /var/cache/virt-doctor.
+bench_cache = tempfile.mkdtemp(prefix="vd-bench-cache.")
+WARM_ENV = dict(os.environ, VIRT_DOCTOR_CACHE_DIR=os.path.join(bench_cache, "warm"))
+COLD = "cold"
+atexit.register(shutil.rmtree, bench_cache, True)
+
+
 def commands(libvirtd_up):
     c = {
         "floor": [floor],
-        "vd_check_noboot": [vd, "check", "--no-boot"],
-        "vd_doctor": [vd],
+        "vd_check_noboot_cold": (COLD, [vd, "check", "--no-boot"]),
+        "vd_check_noboot_warm": (WARM_ENV, [vd, "check", "--no-boot"]),
+        "vd_doctor": (WARM_ENV, [vd]),
         "vd_boot": [vd, "boot"],
     }
     if vhv:
@@ -70,11 +82,18 @@ def interleaved(cmds):
     """Median wall time per command, in ms; the commands take turns so drift hits all alike."""
     t = {name: [] for name in cmds}
     for i in range(WARMUP + runs):
-        for name, argv in cmds.items():
+        for name, cmd in cmds.items():
+            env, argv = cmd if isinstance(cmd, tuple) else (None, cmd)
+            cold = env == COLD
+            if cold:
+                d = tempfile.mkdtemp(dir=bench_cache)
+                env = dict(os.environ, VIRT_DOCTOR_CACHE_DIR=os.path.join(d, "c"))
             t0 = time.perf_counter()
-            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if i >= WARMUP:
                 t[name].append(time.perf_counter() - t0)
+            if cold:
+                shutil.rmtree(d)
     return {name: statistics.median(v) * 1000 for name, v in t.items()}
 
 
@@ -83,7 +102,7 @@ def per_check(n=11):
     d = {}
     for _ in range(n):
         out = subprocess.run([vd, "--format", "json", "check", "--no-boot"], capture_output=True,
-                             text=True).stdout
+                             text=True, env=WARM_ENV).stdout
         try:
             for c in json.loads(out)["checks"]:
                 d.setdefault(c["id"], []).append(c["duration_us"])
@@ -137,6 +156,7 @@ def libvirtd_stop():
 
 def report(state, med, checks):
     print(f"\n{state}: {runs} interleaved runs each (after {WARMUP} warm-up), wall-time medians")
+    print(f"  (/dev/kvm {oct(os.stat('/dev/kvm').st_mode & 0o777) if os.path.exists('/dev/kvm') else 'missing'})")
     for name, ms in med.items():
         print(f"  {name:20s} {ms:9.2f} ms")
     print("  ratios of medians:")
@@ -146,12 +166,13 @@ def report(state, med, checks):
             g = f"   (goal <= {goal})" if goal is not None else ""
             print(f"    {a} / {b} = {med[a] / med[b]:.2f}{g}{note}")
 
-    ratio("vd_check_noboot", "virt_host_validate", 1)
+    ratio("vd_check_noboot_warm", "virt_host_validate", 1, "   (warm probe cache: no QEMU runs)")
+    ratio("vd_check_noboot_cold", "virt_host_validate", None, "   (cold: every QEMU probe runs)")
     ratio("vd_doctor", "virt_host_validate", None, "   (with the smoke boot)")
     ratio("vd_doctor", "kvm_ok")
     ratio("vd_boot", "floor", 3)
     ratio("qemu_version", "virt_host_validate", None, "   (QEMU's --version alone: the floor emulator.qemu imposes)")
-    ratio("vd_check_noboot", "qemu_version", None, "   (the doctor over that floor)")
+    ratio("vd_check_noboot_cold", "qemu_version", None, "   (the cold doctor over that floor)")
     if "libvirt_ask" in med:
         ratio("libvirt_ask", "virt_host_validate", None, "   (libvirt.so.0 loaded and asked, alone)")
     if checks:

@@ -6,6 +6,7 @@
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
+#include "cache.h"
 #include "host.h"
 #include "util.h"
 
@@ -77,6 +78,7 @@ int host_init(struct host *h, const char *root)
 
 void host_fini(struct host *h)
 {
+	cache_key_forget();	/* the probe cache memoizes facts about this host */
 	free(h->cache);
 	h->cache = NULL;
 	if (h->root_fd >= 0)

@@ -52,7 +52,7 @@ static void error(const char *fmt, ...)
 enum {
 	OPT_ROOT = 0x100, OPT_FORMAT, OPT_OUTPUT, OPT_COLOR, OPT_VERSION, OPT_NO_BOOT,
 	OPT_VCPUS, OPT_MEMORY, OPT_TIMEOUT, OPT_PAYLOAD, OPT_APPLY, OPT_YES, OPT_ONLY, OPT_JOURNAL,
-	OPT_DATA_DIR, OPT_STALE_AFTER, OPT_NOW, OPT_DEEP, OPT_LIST,
+	OPT_DATA_DIR, OPT_STALE_AFTER, OPT_NOW, OPT_DEEP, OPT_LIST, OPT_NO_CACHE,
 };
 
 /* The whole command line, for the sudo line `fix --apply` prints when it is not root. */
@@ -69,6 +69,7 @@ static char **orig_argv;
 	{ "quiet", no_argument, NULL, 'q' }, \
 	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "version", no_argument, NULL, OPT_VERSION }, \
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE }, \
 	{ "help", no_argument, NULL, 'h' }
 
 static void usage(FILE *out);
@@ -105,6 +106,9 @@ static int global_option(struct cli *cli, int c, const char *arg)
 		return 1;
 	case 'q':
 		cli->quiet = true;
+		return 1;
+	case OPT_NO_CACHE:
+		cli->run.no_cache = true;
 		return 1;
 	case 'v':
 		cli->verbose = true;
@@ -641,7 +645,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 	}
 	{
 		struct host_identity id;
-		struct run_options opt = { .boot = false };	/* a fix needs facts, not a boot */
+		struct run_options opt = { .boot = false, .no_cache = cli->run.no_cache };	/* facts, not a boot */
 		struct check_ctx ctx = { .host = &host, .opt = &opt, .run = run };
 
 		host_identify(&host, &id);
@@ -799,6 +803,7 @@ static void usage(FILE *out)
 		"  --color auto|always|never\n"
 		"  -q, --quiet           text: only problems and the verdict\n"
 		"  -v, --verbose         text: details, advice and fix ids\n"
+		"  --no-cache            probe QEMU afresh: neither read nor write the probe cache\n"
 		"  --version, -h --help\n"
 		"doctor/check: --no-boot    skip vm.smoke_boot\n"
 		"              --deep       slower live probes: start QEMU with KVM (emulator.qemu);\n"

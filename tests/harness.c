@@ -45,9 +45,35 @@ char *slurp(const char *path)
 	return s;
 }
 
+/*
+ * The probe cache of every doctor a test runs: one directory per test binary, removed at
+ * exit, so fake emulators in temporary directories leave no entries in /var/cache and no
+ * test sees another's. A test that wants the real default passes VIRT_DOCTOR_CACHE_DIR=.
+ */
+static char test_cache_dir[64];
+static pid_t test_cache_owner;
+
+static void remove_test_cache(void)
+{
+	if (test_cache_dir[0] && getpid() == test_cache_owner)	/* not from a forked child */
+		remove_tree(test_cache_dir);
+}
+
+const char *harness_cache_dir(void)
+{
+	if (!test_cache_dir[0]) {
+		test_cache_owner = getpid();
+		sfmt(test_cache_dir, "/tmp/vd-test-cache.%d", (int)test_cache_owner);
+		atexit(remove_test_cache);
+	}
+	return test_cache_dir;
+}
+
 /* Run argv (NULL-terminated) with extra environment entries; capture both streams. */
 void run_env(struct result *res, char *const env_add[], char *const argv[])
 {
+	const char *cache = harness_cache_dir();
+
 	char outp[] = "/tmp/vd-e2e-out.XXXXXX", errp[] = "/tmp/vd-e2e-err.XXXXXX";
 	int out = mkstemp(outp), err = mkstemp(errp), st;
 	pid_t pid;
@@ -63,6 +89,7 @@ void run_env(struct result *res, char *const env_add[], char *const argv[])
 		setenv("NO_COLOR", "1", 1);
 		unsetenv("SUDO_UID");
 		unsetenv("SUDO_GID");
+		setenv("VIRT_DOCTOR_CACHE_DIR", cache, 1);
 		for (unsigned i = 0; env_add && env_add[i]; i++)
 			putenv(env_add[i]);
 		execvp(argv[0], argv);

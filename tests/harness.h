@@ -23,6 +23,8 @@ void result_clear(struct result *r);
 char *read_all(int fd);
 /* A whole file as a string, or NULL when it cannot be opened. */
 char *slurp(const char *path);
+/* The probe cache directory every run_env() child uses (VIRT_DOCTOR_CACHE_DIR). */
+const char *harness_cache_dir(void);
 /* Run argv (NULL-terminated) with extra environment entries; capture both streams. */
 void run_env(struct result *res, char *const env_add[], char *const argv[]);
 /*

@@ -62,6 +62,7 @@ struct run_options {
 	unsigned boot_vcpus, boot_memory_mib, boot_timeout_ms;
 	const char *boot_payload;
 	bool deep;		/* slower, more thorough live probes (emulator.qemu starts QEMU with KVM) */
+	bool no_cache;		/* --no-cache: probe afresh, neither read nor write the probe cache */
 };
 
 struct run;

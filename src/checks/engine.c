@@ -2,6 +2,7 @@
 /* The check engine: result builders, the offline-root rule, run order and the verdict. */
 #include <stdio.h>
 
+#include "cache.h"
 #include "checks/check.h"
 #include "util.h"
 
@@ -213,6 +214,7 @@ void run_checks(struct check_ctx *ctx, struct run *run, const struct check *cons
 
 	if (n > ARRAY_SIZE(run->result))
 		n = ARRAY_SIZE(run->result);
+	cache_key_forget();	/* the host may have changed since the last run (fix --apply) */
 	run->n = n;
 	for (unsigned i = 0; i < n; i++) {
 		run->check[i] = list[i];

@@ -4,6 +4,7 @@
 #include <pci/pci.h>
 #include <setjmp.h>
 
+#include "cache.h"
 #include "checks/check.h"
 #include "checks/kvm.h"
 #include "util.h"
@@ -200,7 +201,7 @@ static int pci_init_guarded(struct pci_access *acc)
  * no answer. Parsing all of pci.ids costs ~5 ms here, an hwdb lookup ~0.06 ms. */
 static const char *const hwdb_paths[] = { "/etc/udev/hwdb.bin", "/usr/lib/udev/hwdb.bin" };
 
-static struct pci_access *pci_open(const struct host *h, struct check_result *r)
+static struct pci_access *pci_open(const struct host *h, struct check_result *r, const char **ids_used)
 {
 	_cleanup_(pci_cleanupp) struct pci_access *acc = pci_alloc();
 	_cleanup_free_ char *sysfs = host_path(h, "/sys/bus/pci");
@@ -232,6 +233,7 @@ static struct pci_access *pci_open(const struct host *h, struct check_result *r)
 	if (!h->live)
 		acc->id_lookup_mode |= PCI_LOOKUP_NO_HWDB;
 	detail_str(r, "names_from", "%s", hwdb ? "udev hwdb" : ids_rel ? ids_rel : "none (numeric ids)");
+	*ids_used = hwdb ? NULL : ids_rel;
 	if (pci_init_guarded(acc) < 0) {
 		acc = NULL;	/* leaked on purpose: libpci's state is unknown after error() */
 		return NULL;
@@ -239,9 +241,75 @@ static struct pci_access *pci_open(const struct host *h, struct check_result *r)
 	return TAKE_PTR(acc);
 }
 
+/*
+ * libpci parses all of pci.ids (1.3 MB, ~5 ms here) on its first name lookup. Without an
+ * hwdb, the names this host's functions got are kept in the probe cache, keyed by pci.ids'
+ * identity, so a warm run never loads the list.
+ */
+struct pci_names {
+	bool use, dirty;
+	char key[CACHE_KEY_MAX];
+	char *old;		/* the entry read, lines of name=<ids>|<class>|<name> */
+	char *new_lines;	/* names looked up in this run */
+	size_t new_len;
+	FILE *out;
+};
+
+static void pci_names_open(const struct check_ctx *ctx, const char *ids, struct pci_names *pn)
+{
+	char why[160];
+
+	memset(pn, 0, sizeof(*pn));
+	if (!ids || !cache_enabled(ctx->host, ctx->opt && ctx->opt->no_cache) ||
+	    cache_key(ctx->host, ids, pn->key, sizeof(pn->key)) < 0)
+		return;
+	pn->out = open_memstream(&pn->new_lines, &pn->new_len);
+	if (!pn->out)
+		return;
+	pn->use = true;
+	cache_load("pci-names", pn->key, &pn->old, why, sizeof(why));
+}
+
+static bool pci_names_find(const struct pci_names *pn, const char *ids, char *cls, size_t csize,
+			   char *name, size_t nsize)
+{
+	size_t l = strlen(ids);
+
+	for (const char *p = pn->old; p && *p;) {
+		const char *eol = strchrnul(p, '\n');
+
+		if (startswith(p, "name=") && !strncmp(p + 5, ids, l) && p[5 + l] == '|') {
+			const char *c = p + 6 + l, *bar = memchr(c, '|', (size_t)(eol - c));
+
+			if (!bar)
+				return false;
+			snprintf(cls, csize, "%.*s", (int)(bar - c), c);
+			snprintf(name, nsize, "%.*s", (int)(eol - bar - 1), bar + 1);
+			return true;
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	return false;
+}
+
+static void pci_names_close(struct pci_names *pn)
+{
+	if (pn->out && fclose(pn->out) == 0 && pn->dirty) {
+		_cleanup_free_ char *all = NULL;
+
+		if (asprintf(&all, "%s%s", pn->old ? pn->old : "", pn->new_lines ? pn->new_lines : "") >= 0 &&
+		    strlen(all) < CACHE_ENTRY_MAX / 2)
+			cache_store("pci-names", pn->key, all);
+	}
+	free(pn->old);
+	free(pn->new_lines);
+	memset(pn, 0, sizeof(*pn));
+}
+
 /* Name one function through libpci: class, vendor and device from pci.ids, revision from
  * its config space, the bound driver from sysfs. */
-static int pci_describe(struct pci_access *acc, const struct host *h, struct pci_fn *f)
+static int pci_describe(struct pci_access *acc, const struct host *h, struct pci_fn *f,
+			struct pci_names *pn)
 {
 	static const char *const mandatory[] = { "vendor", "device", "class" };
 	char cls[96], name[128], path[96];
@@ -267,9 +335,23 @@ static int pci_describe(struct pci_access *acc, const struct host *h, struct pci
 	d = pci_get_dev(acc, (int)f->dom, (int)f->bus, (int)f->dev, (int)f->func);
 	pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_DRIVER);
 	f->cls = d->device_class;
-	pci_lookup_name(acc, cls, sizeof(cls), PCI_LOOKUP_CLASS, d->device_class);
-	pci_lookup_name(acc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE,
-			d->vendor_id, d->device_id);
+	sfmt(path, "%04x:%04x:%04x", d->vendor_id, d->device_id, d->device_class);
+	if (!pn->use || !pci_names_find(pn, path, cls, sizeof(cls), name, sizeof(name))) {
+		pci_lookup_name(acc, cls, sizeof(cls), PCI_LOOKUP_CLASS, d->device_class);
+		pci_lookup_name(acc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE,
+				d->vendor_id, d->device_id);
+		if (pn->use) {
+			/* '|' separates the parts: a class name cannot hold one */
+			fprintf(pn->out, "name=%s|", path);
+			for (const char *c = strchr(cls, '|') ? "?" : cls; *c; c++)
+				fputc((unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c, pn->out);
+			fputc('|', pn->out);
+			for (const char *c = name; *c; c++)
+				fputc((unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c, pn->out);
+			fputc('\n', pn->out);
+			pn->dirty = true;
+		}
+	}
 	if (d->rev_id)
 		sfmt(f->desc, "%s: %s (rev %02x)", cls, name, d->rev_id);
 	else
@@ -480,6 +562,8 @@ static void run_iommu(struct check_ctx *ctx, struct check_result *r)
 	unsigned n_listed = 0, n_cand = 0, n_shared = 0, n_gpu = 0, n_nic = 0, unnamed = 0;
 	bool vfio_ok;
 	char line[640], iso[256];
+	const char *ids_used = NULL;
+	struct pci_names pn;
 	int err;
 
 	err = host_list_dir(h, "/sys/bus/pci/devices", add_fn, &s);
@@ -512,15 +596,17 @@ static void run_iommu(struct check_ctx *ctx, struct check_result *r)
 	detail_bool(r, "enabled", s.n_groups > 0);
 	detail_int(r, "groups", s.n_groups);
 
-	acc = pci_open(h, r);
+	acc = pci_open(h, r, &ids_used);
+	pci_names_open(ctx, ids_used, &pn);
 	for (unsigned i = 0; i < s.n; i++) {
 		struct pci_fn *f = &s.fn[i];
 
-		if (!acc || pci_describe(acc, h, f) < 0) {
+		if (!acc || pci_describe(acc, h, f, &pn) < 0) {
 			unnamed++;
 			sfmt(f->desc, "(unreadable: no vendor/device/class in sysfs)");
 		}
 	}
+	pci_names_close(&pn);
 	if (unnamed)
 		detail_int(r, "unreadable_devices", unnamed);
 

@@ -9,7 +9,7 @@ extern const struct check check_net_default_network, check_net_ip_forward, check
 	check_net_vhost_net, check_net_bridge_netfilter;
 extern const struct check check_libvirt_daemon;
 extern const struct check check_host_hypervisor, check_host_resources, check_cpu_nested,
-	check_user_groups, check_emulator_qemu;
+	check_user_groups, check_emulator_qemu, check_cpu_guest_model;
 
 const struct check *const checks[] = {
 	&check_host_os,
@@ -22,6 +22,7 @@ const struct check *const checks[] = {
 	&check_kvm_api,
 	&check_user_groups,
 	&check_emulator_qemu,
+	&check_cpu_guest_model,
 	&check_libvirt_daemon,
 	&check_net_default_network,
 	&check_net_ip_forward,
