@@ -7,6 +7,8 @@
 
 #include "checks/accounts.h"
 #include "checks/check.h"
+#include "checks/libvirt.h"
+#include "checks/qemu_account.h"
 #include "checks/udev_cleanup.h"
 #include "checks/udev_rules.h"
 #include "util.h"
@@ -100,8 +102,62 @@ static bool modeled_access(const struct host *h, const struct stat *st, const ch
 	return (st->st_mode & 0006) == 0006;
 }
 
+/*
+ * libvirt's QEMU opens /dev/kvm itself, as the account qemu.conf names (libvirtd, as root,
+ * opens tun and vhost-net and passes the fds, so those are not judged for it). Fills the
+ * qemu_* details; returns 1 may open, 0 may not, -1 unknown or libvirt absent.
+ */
+static int judge_qemu(struct check_ctx *ctx, struct check_result *r, const struct stat *st,
+		      struct qemu_account *qa)
+{
+	char du[64], dg[64];
+	int err;
+
+	if (!libvirt_daemon_installed(ctx->host)) {
+		detail_null(r, "qemu_access");
+		return -1;
+	}
+	qemu_account_defaults(ctx->host, du, sizeof(du), dg, sizeof(dg));
+	err = qemu_account_get(ctx->host, du[0] ? du : NULL, dg[0] ? dg : NULL, qa);
+	if (qa->user[0])
+		detail_str(r, "qemu_user", "%s", qa->user);
+	if (qa->group[0])
+		detail_str(r, "qemu_group", "%s", qa->group);
+	if (qa->source)
+		detail_str(r, "qemu_account_source", "%s", qa->source);
+	if (err < 0 || !qa->resolved) {
+		detail_str(r, "qemu_account_error", "%s", qa->error);
+		detail_null(r, "qemu_access");
+		return -1;
+	}
+	detail_list_add(r, "qemu_groups", NULL);
+	for (unsigned i = 0; i < qa->n_groups; i++) {
+		char gid[24];
+
+		sfmt(gid, "%u", (unsigned)qa->groups[i]);
+		detail_list_add(r, "qemu_groups", qa->group_names[i][0] ? qa->group_names[i] : gid);
+	}
+	bool ok = qemu_account_can_open(qa, st);
+
+	detail_bool(r, "qemu_access", ok);
+	return ok;
+}
+
+/* The account's groups, for a summary: "kvm, libvirt-qemu". */
+static void group_list(const struct qemu_account *qa, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < qa->n_groups && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "",
+				      qa->group_names[i][0] ? qa->group_names[i] : "?");
+}
+
 static void run_device(struct check_ctx *ctx, struct check_result *r)
 {
+	struct qemu_account qa;
+	int qemu_ok;
 	struct group_entry grp = { 0 };
 	struct kvm_rule kr = { 0 };
 	char user[64] = "", owner[64] = "";
@@ -181,6 +237,7 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 		detail_str(r, "access_method", "permission bits and the root's /etc/group");
 	}
 	detail_bool(r, "user_access", access_ok);
+	qemu_ok = judge_qemu(ctx, r, &st, &qa);
 
 	if (!access_ok) {
 		const char *who = user[0] ? user : "this user";
@@ -198,6 +255,31 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 			udev_advice(r, &kr, &st, have_grp ? grp.name : NULL);
 			result_fix(r, "udev.kvm_permissions");
 			result_fix(r, "user.add_to_kvm_group");
+		}
+		return;
+	}
+	if (qemu_ok == 0) {
+		char groups[200];
+		bool group_bits = (st.st_mode & 0060) == 0060;
+		/* Without root qemu.conf may be unreadable: then the account is an assumption. */
+		bool assumed = streq(qa.source, QEMU_SOURCE_ASSUMED);
+
+		group_list(&qa, groups, sizeof(groups));
+		result_set(r, assumed ? CHECK_WARN : CHECK_FAIL, "libvirt's QEMU runs as %s (groups %s)%s, "
+			   "which cannot open /dev/kvm (mode %04o %s:%s): guests fail with \"Could not access "
+			   "KVM kernel module: Permission denied\"", qa.user, groups,
+			   assumed ? " if qemu.conf keeps the default" : "", st.st_mode & 07777,
+			   owner[0] ? owner : "?", grp.name);
+		if (group_bits)
+			result_advise(r, "libvirt starts QEMU as %s (%s, %s), which is not in group %s: "
+				      "usermod -aG %s %s, then restart the libvirt daemon.", qa.user,
+				      qa.source, QEMU_CONF, grp.name, grp.name, qa.user);
+		else {
+			result_advise(r, "libvirt starts QEMU as %s (%s), and QEMU opens /dev/kvm itself. Give "
+				      "/dev/kvm group kvm and mode 0660 (chgrp kvm /dev/kvm; chmod 0660 /dev/kvm) "
+				      "and keep it so with a udev rule.", qa.user, qa.source);
+			udev_advice(r, &kr, &st, have_grp ? grp.name : NULL);
+			result_fix(r, "udev.kvm_permissions");
 		}
 		return;
 	}

@@ -165,6 +165,14 @@ static int probe_socket(const char *path, unsigned timeout_ms)
 	return -err;
 }
 
+bool libvirt_daemon_installed(const struct host *h)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(daemons); i++)
+		if (find_exec(h, daemons[i].bins, ARRAY_SIZE(daemons[i].bins)))
+			return true;
+	return false;
+}
+
 static bool user_in_group(const struct host *h, const char *user, gid_t primary, const char *group)
 {
 	struct group_entry g;
