@@ -113,6 +113,7 @@ static int judge_qemu(struct check_ctx *ctx, struct check_result *r, const struc
 	char du[64], dg[64];
 	int err;
 
+	memset(qa, 0, sizeof(*qa));
 	if (!libvirt_daemon_installed(ctx->host)) {
 		detail_null(r, "qemu_access");
 		return -1;

@@ -198,3 +198,16 @@ int qemu_account_get(const struct host *h, const char *dflt_user, const char *df
 	host_read(h, "/etc/group", HOST_READ_MAX, &group, NULL);
 	return qemu_account_resolve_text(a, passwd, group);
 }
+
+int qemu_account_kvm_access(struct host *h, struct qemu_account *qa)
+{
+	char du[64], dg[64];
+	struct stat st;
+
+	qemu_account_defaults(h, du, sizeof(du), dg, sizeof(dg));
+	if (qemu_account_get(h, du[0] ? du : NULL, dg[0] ? dg : NULL, qa) < 0 || !qa->resolved)
+		return -1;
+	if (host_stat(h, "/dev/kvm", &st) < 0 || !S_ISCHR(st.st_mode))
+		return -1;
+	return qemu_account_can_open(qa, &st);
+}

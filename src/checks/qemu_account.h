@@ -57,4 +57,8 @@ int qemu_account_get(const struct host *h, const char *dflt_user, const char *df
  * os-release; "" when the data has none. 0 or -errno (no data, malformed data). */
 int qemu_account_defaults(struct host *h, char *user, size_t usize, char *group, size_t gsize);
 
+/* For checks other than kvm.device: resolve the account (defaults from data/distros) and judge
+ * the root's /dev/kvm for it. 1 may open, 0 may not, -1 unknown (qa->error, or no node). */
+int qemu_account_kvm_access(struct host *h, struct qemu_account *qa);
+
 #endif
