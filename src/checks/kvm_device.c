@@ -313,8 +313,16 @@ const struct check check_kvm_device = {
 	"\"Could not access KVM kernel module: Permission denied\" means the user is not in\n"
 	"the device's group; \"No such file or directory\" means the module is not loaded.\n"
 	"\n"
-	"A device only root can open (0600 root:root) works for root but not for libvirt,\n"
-	"which runs QEMU as an unprivileged user: that is a warning.\n"
+	"Where a libvirt daemon is installed it also judges the node for the account libvirt's\n"
+	"system QEMU runs as, since QEMU opens /dev/kvm itself: user and group from\n"
+	"/etc/libvirt/qemu.conf, or the distribution's default when they are commented out\n"
+	"(data/distros, [libvirt]: Debian libvirt-qemu, Fedora qemu), with the groups libvirt\n"
+	"gives it (its primary group, every group listing it, the configured group), from the\n"
+	"root's /etc/passwd and /etc/group. If that account cannot open the node, every libvirt\n"
+	"guest fails with \"Could not access KVM kernel module: Permission denied\": a fail.\n"
+	"(tun and vhost-net are opened by the daemon as root, so they are not its business.)\n"
+	"Without root qemu.conf may be unreadable: then the default is assumed, said so, and a\n"
+	"mismatch is only a warning. Without libvirt, a node only root can open is a warning.\n"
 	"\n"
 	"Who sets the mode: udev, from a rule line matching KERNEL==\"kvm\". The check reads the\n"
 	"rule files as udev does (/etc, /run, /usr/local/lib, /usr/lib, /lib udev/rules.d; a file\n"
@@ -324,6 +332,7 @@ const struct check check_kvm_device = {
 	"means the rule is missing; a rule the node disagrees with means it was not applied\n"
 	"yet (udevadm trigger, or reboot).\n"
 	"\n"
-	"Fix: sudo usermod -aG kvm $USER and log in again; a udev rule\n"
-	"KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\" where the distribution lacks one.",
+	"Fix: sudo usermod -aG kvm $USER and log in again; chgrp kvm /dev/kvm and chmod 0660\n"
+	"/dev/kvm now, and a udev rule KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\" where the\n"
+	"distribution lacks one (udev.kvm_permissions; without udev the change lasts until boot).",
 };
