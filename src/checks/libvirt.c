@@ -528,7 +528,9 @@ static void judge_qemu_view(struct check_ctx *ctx, const struct lv_state *s, str
 
 	if (age >= 0)
 		detail_int(r, "daemon_age_s", age);
-	if (host_list_dir(ctx->host, CAPS_CACHE_DIR, caps_file, &cs) == 0) {
+	bool listed = host_list_dir(ctx->host, CAPS_CACHE_DIR, caps_file, &cs) == 0;
+
+	if (listed) {
 		detail_int(r, "caps_cache_files", cs.files);
 		if (cs.files) {
 			cache_age = (long)(time(NULL) - cs.newest);
@@ -550,7 +552,8 @@ static void judge_qemu_view(struct check_ctx *ctx, const struct lv_state *s, str
 			 "group kvm and mode 0660.", qa.user, cache_age >= 0 ? "; capability cache rewritten " : "",
 			 cache_age >= 0 ? cache_age : 0L);
 		result_fix(r, "udev.kvm_permissions");
-	} else if ((age >= 0 && age < DAEMON_YOUNG_S) || (cache_age >= 0 && cache_age < 10) || !cs.files) {
+	} else if ((age >= 0 && age < DAEMON_YOUNG_S) || (cache_age >= 0 && cache_age < 10) ||
+		   (listed && !cs.files)) {
 		detail_str(r, "qemu_view_cause", "starting");
 		if (age >= 0)
 			snprintf(why, size, "is still probing QEMU (started %ld s ago)", age);

@@ -113,8 +113,8 @@ static void write_all(int fd, const void *buf, size_t len);
 
 /*
  * Liveness first, from calls that never need QEMU (libvirt's version, the host name, the
- * driver's name, the network driver), sent as part 1; then virConnectGetVersion, which makes libvirtd
- * look up its QEMU capabilities and so wait for any (re)probe of QEMU, sent as part 2.
+ * driver's name, the network driver), sent as part 1; then virConnectGetVersion, which makes
+ * libvirtd look up its QEMU capabilities and so wait for any (re)probe of QEMU: part 2.
  */
 static void converse(const char *uri, struct libvirt_answer *a, int fd)
 {

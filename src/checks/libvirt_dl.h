@@ -22,8 +22,8 @@ enum libvirt_net { LV_NET_UNKNOWN, LV_NET_MISSING, LV_NET_INACTIVE, LV_NET_ACTIV
 /*
  * Plain data: the child writes it whole into a pipe, twice when connected. The first record
  * (part 1) holds what the daemon answers without QEMU: libvirt's version, the host name, the
- * driver's name, the default network. The second (part 2) adds the QEMU version, which needs libvirt's QEMU
- * capabilities and can take seconds when libvirtd (re)probes QEMU.
+ * driver's name, the default network. The second (part 2) adds the QEMU version, which needs
+ * libvirt's QEMU capabilities and can take seconds when libvirtd (re)probes QEMU.
  */
 struct libvirt_answer {
 	int part;			/* 1 or 2 */
