@@ -425,6 +425,7 @@ static void test_apply_kvm_permissions_live(void **state)
 	pid_t pid;
 
 	(void)state;
+	HOST_CHANGE_OR_SKIP();
 	if (geteuid() != 0)
 		SKIP_BECAUSE("changing /dev/kvm needs root");
 	if (stat("/dev/kvm", &st0) < 0 || !S_ISCHR(st0.st_mode))

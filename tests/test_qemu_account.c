@@ -263,6 +263,24 @@ static void test_conf_unreadable(void **state)
 	remove_tree(dir);
 }
 
+/* An empty os-release: no distribution, no default, and no hang (words_contain("", ...) spun). */
+static void test_empty_os_release(void **state)
+{
+	char dir[256];
+	json_t *j;
+
+	(void)state;
+	assert_false(words_contain("debian ubuntu", ""));
+	COPY_OR_SKIP("intel-vmx-kvm-intel", dir);
+	write_text(dir, "/etc/os-release", "", 0644);
+	j = device_report(dir, false);
+	assert_string_equal(check_status(j, ID), "pass");
+	assert_true(json_is_null(detail(j, ID, "qemu_access")));
+	assert_non_null(dstr(j, "qemu_account_error"));
+	json_decref(j);
+	remove_tree(dir);
+}
+
 /* No libvirt daemon in the tree: judged as before, and qemu_access is null. */
 static void test_no_libvirt(void **state)
 {
@@ -288,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_conf_user_not_in_group),
 		cmocka_unit_test(test_pvm_root_only),
 		cmocka_unit_test(test_conf_unreadable),
+		cmocka_unit_test(test_empty_os_release),
 		cmocka_unit_test(test_no_libvirt),
 	};
 
