@@ -31,6 +31,9 @@ bool words_contain(const char *list, const char *word)
 	size_t n = strlen(word);
 	const char *p = list;
 
+	/* An empty word is in no list (and strstr would find it forever at the same place). */
+	if (!n || !list)
+		return false;
 	while ((p = strstr(p, word))) {
 		bool left = p == list || isspace((unsigned char)p[-1]);
 		bool right = p[n] == '\0' || isspace((unsigned char)p[n]);

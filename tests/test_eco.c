@@ -473,9 +473,10 @@ static void test_fleet_hostile(void **state)
 	assert_null(strstr(txt.out, "notes.txt"));
 	assert_null(strstr(txt.out, "hidden"));
 	result_clear(&txt);
-	/* CSV: a value that looks like a formula is kept as text for spreadsheets. */
+	/* CSV: a value that looks like a formula is kept as text for spreadsheets (pvm: not ready,
+	 * /dev/kvm 0600 with libvirt installed). */
 	RUN(&txt, "fleet", "--format", "csv", dir);
-	assert_non_null(strstr(txt.out, "\r\n\"'=HYPERLINK(\"\"x\"\")\",degraded,"));
+	assert_non_null(strstr(txt.out, "\r\n\"'=HYPERLINK(\"\"x\"\")\",not-ready,"));
 	json_decref(j);
 	json_decref(base);
 	result_clear(&res);

@@ -2,6 +2,7 @@
 /* libvirt.daemon: parsers, fixture roots, a fake wedged socket, and the host's real libvirtd. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -383,6 +384,8 @@ struct live {
 	int net0;		/* the default network at the start: 1, 0, -ENOENT */
 	bool autostart0;
 	char xml[64];		/* its definition, saved before a test undefines it */
+	bool kvm_saved;		/* /dev/kvm's owner and mode at the start, put back at the end */
+	struct stat kvm0;
 };
 
 static int live_setup(void **state)
@@ -396,6 +399,7 @@ static int live_setup(void **state)
 	lv.lock = libvirt_lock();
 	if (lv.lock < 0)
 		return -1;
+	lv.kvm_saved = stat("/dev/kvm", &lv.kvm0) == 0;
 	lv.was_running = libvirtd_running();
 	if (!lv.was_running && libvirtd_start() < 0)
 		return -1;
@@ -437,6 +441,12 @@ static int live_teardown(void **state)
 			r = -1;
 		}
 		unlink(lv->xml);
+	}
+	/* A test that changed /dev/kvm and failed half-way must not leave it changed. */
+	if (lv->kvm_saved && (chown("/dev/kvm", lv->kvm0.st_uid, lv->kvm0.st_gid) < 0 ||
+			      chmod("/dev/kvm", lv->kvm0.st_mode & 07777) < 0)) {
+		fprintf(stderr, "libvirt tests: could not restore /dev/kvm\n");
+		r = -1;
 	}
 	libvirt_unlock(lv->lock);
 	return r;
@@ -494,25 +504,21 @@ static void test_live_stopped(void **state)
 	json_decref(j);
 }
 
-/* The versions the check reports are the ones virsh reports. */
+/*
+ * What the check reports is what virsh reports. The host name needs no QEMU, so it is always
+ * compared; the versions only when the QEMU view answered: with /dev/kvm 0600 `virsh version`
+ * itself waits for libvirtd's QEMU probe (over 30 s right after a start, measured here).
+ */
 static void test_live_running(void **state)
 {
 	struct live *lv = *state;
-	char out[2048], want_hv[64], want_lib[64];
+	char out[2048], want_hv[64], want_lib[64], host[256];
 	const char *p;
 	json_t *j;
 
 	skip_unless_live(lv);
 	if (!libvirtd_running())
 		assert_int_equal(libvirtd_start(), 0);
-	assert_int_equal(virsh_run(out, sizeof(out), "version", (char *)NULL), 0);
-	p = strstr(out, "Running hypervisor: QEMU ");
-	assert_non_null(p);
-	assert_int_equal(sscanf(p, "Running hypervisor: QEMU %63s", want_hv), 1);
-	p = strstr(out, "Using library: libvirt ");
-	assert_non_null(p);
-	assert_int_equal(sscanf(p, "Using library: libvirt %63s", want_lib), 1);
-
 	j = live_report(NULL, NULL);
 	assert_string_not_equal(check_status(j, ID), "fail");
 	assert_string_not_equal(check_status(j, ID), "skip");
@@ -520,12 +526,91 @@ static void test_live_running(void **state)
 	assert_true(json_is_true(detail(j, ID, "socket_accepts")));
 	assert_string_equal(dstr(j, "uri"), "qemu:///system");
 	assert_string_equal(dstr(j, "hypervisor"), "QEMU");
-	assert_string_equal(dstr(j, "hypervisor_version"), want_hv);
-	assert_string_equal(dstr(j, "libvirt_version"), want_lib);
 	assert_string_equal(dstr(j, "virsh"), VIRSH_BIN);
+	/* Liveness never waits for QEMU: the cheap calls answer in milliseconds. */
+	assert_true(json_integer_value(detail(j, ID, "answer_ms")) < 1000);
 	assert_true(duration_us(j) < 3000000);
 	printf("libvirt.daemon with libvirtd running: %lld us\n", (long long)duration_us(j));
+	assert_int_equal(virsh_run(host, sizeof(host), "hostname", (char *)NULL), 0);
+	assert_non_null(dstr(j, "libvirt_hostname"));
+	assert_non_null(strstr(host, dstr(j, "libvirt_hostname")));
+	if (!streq(dstr(j, "qemu_view"), "answered")) {
+		/* A slow QEMU view is explained, never "wedged" (and never a fail). */
+		assert_string_equal(dstr(j, "qemu_view"), "timeout");
+		assert_non_null(dstr(j, "qemu_view_cause"));
+		assert_true(json_is_null(detail(j, ID, "hypervisor_version")));
+		assert_null(strstr(field(j, "summary"), "did not answer"));
+		json_decref(j);
+		return;
+	}
+	assert_int_equal(virsh_run(out, sizeof(out), "version", (char *)NULL), 0);
+	p = strstr(out, "Running hypervisor: QEMU ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "Running hypervisor: QEMU %63s", want_hv), 1);
+	p = strstr(out, "Using library: libvirt ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "Using library: libvirt %63s", want_lib), 1);
+	assert_string_equal(dstr(j, "hypervisor_version"), want_hv);
+	assert_string_equal(dstr(j, "libvirt_version"), want_lib);
 	json_decref(j);
+}
+
+/*
+ * /dev/kvm 0600 root:root (a fresh machine here): libvirt-qemu cannot open it, libvirtd answers
+ * the cheap calls and re-probes QEMU on every call that needs it. The doctor says exactly that,
+ * as a warning naming the cause and the /dev/kvm fix, within its bounds. With 0660 root:kvm the
+ * QEMU view answers and its version is virsh's. /dev/kvm is put back as it was.
+ */
+static void test_live_kvm_states(void **state)
+{
+	struct live *lv = *state;
+	char out[2048], want_hv[64] = "";
+	const char *p;
+	struct group *kvm = getgrnam("kvm");
+	struct stat st0;
+	json_t *j;
+
+	skip_unless_live(lv);
+	if (stat("/dev/kvm", &st0) < 0)
+		SKIP_BECAUSE("no /dev/kvm here");
+	if (!kvm)
+		SKIP_BECAUSE("no kvm group here");
+	if (!libvirtd_running())
+		assert_int_equal(libvirtd_start(), 0);
+
+	assert_int_equal(chown("/dev/kvm", 0, 0), 0);
+	assert_int_equal(chmod("/dev/kvm", 0600), 0);
+	j = live_report(NULL, NULL);
+	assert_string_equal(check_status(j, ID), "warn");
+	assert_string_equal(dstr(j, "qemu_view"), "timeout");
+	assert_string_equal(dstr(j, "qemu_view_cause"), "kvm-unusable");
+	assert_string_equal(dstr(j, "qemu_user"), "libvirt-qemu");
+	assert_true(json_is_false(detail(j, ID, "qemu_access")));
+	assert_non_null(strstr(field(j, "summary"), "re-probes QEMU"));
+	assert_non_null(strstr(field(j, "advice"), "Could not access KVM kernel module: Permission denied"));
+	assert_true(has_fix(j, ID, "udev.kvm_permissions"));
+	assert_true(json_integer_value(detail(j, ID, "answer_ms")) < 1000);
+	assert_true(duration_us(j) < 3000000);
+	printf("libvirt.daemon, /dev/kvm 0600: %lld us\n", (long long)duration_us(j));
+	json_decref(j);
+
+	assert_int_equal(chown("/dev/kvm", 0, kvm->gr_gid), 0);
+	assert_int_equal(chmod("/dev/kvm", 0660), 0);
+	/* libvirtd probes QEMU once for the new state (seconds); virsh waits for it. */
+	assert_int_equal(virsh_run(out, sizeof(out), "version", (char *)NULL), 0);
+	p = strstr(out, "Running hypervisor: QEMU ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "Running hypervisor: QEMU %63s", want_hv), 1);
+	j = live_report(NULL, NULL);
+	assert_string_equal(dstr(j, "qemu_view"), "answered");
+	assert_string_equal(dstr(j, "hypervisor_version"), want_hv);
+	assert_false(has_fix(j, ID, "udev.kvm_permissions"));
+	assert_string_not_equal(check_status(j, ID), "fail");
+	printf("libvirt.daemon, /dev/kvm 0660 root:kvm: %lld us\n", (long long)duration_us(j));
+	json_decref(j);
+
+	assert_int_equal(chown("/dev/kvm", st0.st_uid, st0.st_gid), 0);
+	assert_int_equal(chmod("/dev/kvm", st0.st_mode & 07777), 0);
 }
 
 static void test_live_default_network(void **state)
@@ -658,6 +743,7 @@ int main(void)
 	const struct CMUnitTest live[] = {
 		cmocka_unit_test(test_live_stopped),
 		cmocka_unit_test(test_live_running),
+		cmocka_unit_test(test_live_kvm_states),
 		cmocka_unit_test(test_live_default_network),
 		cmocka_unit_test(test_live_network_missing),
 		cmocka_unit_test(test_live_sudo_user_denied),

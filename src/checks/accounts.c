@@ -152,6 +152,32 @@ int passwd_find_by_uid(const char *text, uid_t uid, char *name, size_t size, gid
 	return for_each_line(text, 7, passwd_match, &q);
 }
 
+struct passwd_name_query {
+	const char *name;
+	uid_t *uid;
+	gid_t *gid;
+};
+
+static bool passwd_name_match(char **f, unsigned n, void *data)
+{
+	struct passwd_name_query *q = data;
+	unsigned long uid, gid;
+
+	(void)n;
+	if (!streq(f[0], q->name) || !parse_id(f[2], &uid) || !parse_id(f[3], &gid))
+		return false;
+	*q->uid = (uid_t)uid;
+	*q->gid = (gid_t)gid;
+	return true;
+}
+
+int passwd_find_by_name(const char *text, const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd_name_query q = { .name = name, .uid = uid, .gid = gid };
+
+	return for_each_line(text, 7, passwd_name_match, &q);
+}
+
 bool group_has_member(const struct group_entry *g, const char *user)
 {
 	const char *p = g->members;

@@ -18,6 +18,8 @@ struct group_entry {
 int group_find_by_gid(const char *text, gid_t gid, struct group_entry *out);
 int group_find_by_name(const char *text, const char *name, struct group_entry *out);
 int passwd_find_by_uid(const char *text, uid_t uid, char *name, size_t size, gid_t *gid);
+/* By name: 0 with uid and primary gid, -ENOENT. */
+int passwd_find_by_name(const char *text, const char *name, uid_t *uid, gid_t *gid);
 bool group_has_member(const struct group_entry *g, const char *user);
 /* Call fn for every well-formed group line, in file order, until it returns true. */
 void group_foreach(const char *text, bool (*fn)(const struct group_entry *g, void *data), void *data);

@@ -7,6 +7,8 @@
 
 #include "checks/accounts.h"
 #include "checks/check.h"
+#include "checks/libvirt.h"
+#include "checks/qemu_account.h"
 #include "checks/udev_cleanup.h"
 #include "checks/udev_rules.h"
 #include "util.h"
@@ -100,8 +102,63 @@ static bool modeled_access(const struct host *h, const struct stat *st, const ch
 	return (st->st_mode & 0006) == 0006;
 }
 
+/*
+ * libvirt's QEMU opens /dev/kvm itself, as the account qemu.conf names (libvirtd, as root,
+ * opens tun and vhost-net and passes the fds, so those are not judged for it). Fills the
+ * qemu_* details; returns 1 may open, 0 may not, -1 unknown or libvirt absent.
+ */
+static int judge_qemu(struct check_ctx *ctx, struct check_result *r, const struct stat *st,
+		      struct qemu_account *qa)
+{
+	char du[64], dg[64];
+	int err;
+
+	memset(qa, 0, sizeof(*qa));
+	if (!libvirt_daemon_installed(ctx->host)) {
+		detail_null(r, "qemu_access");
+		return -1;
+	}
+	qemu_account_defaults(ctx->host, du, sizeof(du), dg, sizeof(dg));
+	err = qemu_account_get(ctx->host, du[0] ? du : NULL, dg[0] ? dg : NULL, qa);
+	if (qa->user[0])
+		detail_str(r, "qemu_user", "%s", qa->user);
+	if (qa->group[0])
+		detail_str(r, "qemu_group", "%s", qa->group);
+	if (qa->source)
+		detail_str(r, "qemu_account_source", "%s", qa->source);
+	if (err < 0 || !qa->resolved) {
+		detail_str(r, "qemu_account_error", "%s", qa->error);
+		detail_null(r, "qemu_access");
+		return -1;
+	}
+	detail_list_add(r, "qemu_groups", NULL);
+	for (unsigned i = 0; i < qa->n_groups; i++) {
+		char gid[24];
+
+		sfmt(gid, "%u", (unsigned)qa->groups[i]);
+		detail_list_add(r, "qemu_groups", qa->group_names[i][0] ? qa->group_names[i] : gid);
+	}
+	bool ok = qemu_account_can_open(qa, st);
+
+	detail_bool(r, "qemu_access", ok);
+	return ok;
+}
+
+/* The account's groups, for a summary: "kvm, libvirt-qemu". */
+static void group_list(const struct qemu_account *qa, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < qa->n_groups && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "",
+				      qa->group_names[i][0] ? qa->group_names[i] : "?");
+}
+
 static void run_device(struct check_ctx *ctx, struct check_result *r)
 {
+	struct qemu_account qa;
+	int qemu_ok;
 	struct group_entry grp = { 0 };
 	struct kvm_rule kr = { 0 };
 	char user[64] = "", owner[64] = "";
@@ -181,6 +238,7 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 		detail_str(r, "access_method", "permission bits and the root's /etc/group");
 	}
 	detail_bool(r, "user_access", access_ok);
+	qemu_ok = judge_qemu(ctx, r, &st, &qa);
 
 	if (!access_ok) {
 		const char *who = user[0] ? user : "this user";
@@ -198,6 +256,31 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 			udev_advice(r, &kr, &st, have_grp ? grp.name : NULL);
 			result_fix(r, "udev.kvm_permissions");
 			result_fix(r, "user.add_to_kvm_group");
+		}
+		return;
+	}
+	if (qemu_ok == 0) {
+		char groups[200];
+		bool group_bits = (st.st_mode & 0060) == 0060;
+		/* Without root qemu.conf may be unreadable: then the account is an assumption. */
+		bool assumed = streq(qa.source, QEMU_SOURCE_ASSUMED);
+
+		group_list(&qa, groups, sizeof(groups));
+		result_set(r, assumed ? CHECK_WARN : CHECK_FAIL, "libvirt's QEMU runs as %s (groups %s)%s, "
+			   "which cannot open /dev/kvm (mode %04o %s:%s): guests fail with \"Could not access "
+			   "KVM kernel module: Permission denied\"", qa.user, groups,
+			   assumed ? " if qemu.conf keeps the default" : "", st.st_mode & 07777,
+			   owner[0] ? owner : "?", grp.name);
+		if (group_bits)
+			result_advise(r, "libvirt starts QEMU as %s (%s, %s), which is not in group %s: "
+				      "usermod -aG %s %s, then restart the libvirt daemon.", qa.user,
+				      qa.source, QEMU_CONF, grp.name, grp.name, qa.user);
+		else {
+			result_advise(r, "libvirt starts QEMU as %s (%s), and QEMU opens /dev/kvm itself. Give "
+				      "/dev/kvm group kvm and mode 0660 (chgrp kvm /dev/kvm; chmod 0660 /dev/kvm) "
+				      "and keep it so with a udev rule.", qa.user, qa.source);
+			udev_advice(r, &kr, &st, have_grp ? grp.name : NULL);
+			result_fix(r, "udev.kvm_permissions");
 		}
 		return;
 	}
@@ -230,8 +313,16 @@ const struct check check_kvm_device = {
 	"\"Could not access KVM kernel module: Permission denied\" means the user is not in\n"
 	"the device's group; \"No such file or directory\" means the module is not loaded.\n"
 	"\n"
-	"A device only root can open (0600 root:root) works for root but not for libvirt,\n"
-	"which runs QEMU as an unprivileged user: that is a warning.\n"
+	"Where a libvirt daemon is installed it also judges the node for the account libvirt's\n"
+	"system QEMU runs as, since QEMU opens /dev/kvm itself: user and group from\n"
+	"/etc/libvirt/qemu.conf, or the distribution's default when they are commented out\n"
+	"(data/distros, [libvirt]: Debian libvirt-qemu, Fedora qemu), with the groups libvirt\n"
+	"gives it (its primary group, every group listing it, the configured group), from the\n"
+	"root's /etc/passwd and /etc/group. If that account cannot open the node, every libvirt\n"
+	"guest fails with \"Could not access KVM kernel module: Permission denied\": a fail.\n"
+	"(tun and vhost-net are opened by the daemon as root, so they are not its business.)\n"
+	"Without root qemu.conf may be unreadable: then the default is assumed, said so, and a\n"
+	"mismatch is only a warning. Without libvirt, a node only root can open is a warning.\n"
 	"\n"
 	"Who sets the mode: udev, from a rule line matching KERNEL==\"kvm\". The check reads the\n"
 	"rule files as udev does (/etc, /run, /usr/local/lib, /usr/lib, /lib udev/rules.d; a file\n"
@@ -241,6 +332,7 @@ const struct check check_kvm_device = {
 	"means the rule is missing; a rule the node disagrees with means it was not applied\n"
 	"yet (udevadm trigger, or reboot).\n"
 	"\n"
-	"Fix: sudo usermod -aG kvm $USER and log in again; a udev rule\n"
-	"KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\" where the distribution lacks one.",
+	"Fix: sudo usermod -aG kvm $USER and log in again; chgrp kvm /dev/kvm and chmod 0660\n"
+	"/dev/kvm now, and a udev rule KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\" where the\n"
+	"distribution lacks one (udev.kvm_permissions; without udev the change lasts until boot).",
 };

@@ -5,16 +5,28 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "checks/accounts.h"
 #include "checks/check.h"
 #include "checks/libvirt.h"
 #include "checks/libvirt_dl.h"
+#include "checks/qemu_account.h"
 #include "util.h"
 
-/* A wedged daemon must not wedge us: bounds for the connect() probe and the conversation. */
+/*
+ * A wedged daemon must not wedge us: bounds for the connect() probe, the calls that never
+ * touch QEMU (a live daemon answers them in milliseconds), and then the QEMU view: libvirtd
+ * answers it only after (re)probing QEMU, which takes seconds, so it gets its own bound and
+ * missing it is never "wedged".
+ */
 #define SOCKET_CONNECT_TIMEOUT_MS 500
 #define LIBVIRT_TALK_TIMEOUT_MS 3000
+#define LIBVIRT_QEMU_TIMEOUT_MS 1500
+/* A daemon younger than this may still be probing QEMU for the first time (about 20 s here). */
+#define DAEMON_YOUNG_S 120
+/* libvirt's QEMU capability cache: one XML per emulator binary, rewritten on every probe. */
+#define CAPS_CACHE_DIR "/var/cache/libvirt/qemu/capabilities"
 /*
  * Test-only: replaces the daemon's socket (both the read-write and the read-only one) so the
  * tests can put a socket that accepts but never answers in front of the check. Live only.
@@ -27,16 +39,17 @@ struct daemon_kind {
 	const char *bins[3];
 	const char *sock, *sock_ro;
 	const char *config;
+	const char *pidfile;
 	const char *start;	/* how to start it, for advice */
 };
 
 static const struct daemon_kind daemons[] = {
 	{ "virtqemud", { "/usr/sbin/virtqemud", "/usr/bin/virtqemud", "/usr/local/sbin/virtqemud" },
 	  "/run/libvirt/virtqemud-sock", "/run/libvirt/virtqemud-sock-ro",
-	  "/etc/libvirt/virtqemud.conf", "systemctl enable --now virtqemud.socket virtproxyd.socket" },
+	  "/etc/libvirt/virtqemud.conf", "/run/virtqemud.pid", "systemctl enable --now virtqemud.socket virtproxyd.socket" },
 	{ "libvirtd", { "/usr/sbin/libvirtd", "/usr/bin/libvirtd", "/usr/local/sbin/libvirtd" },
 	  "/run/libvirt/libvirt-sock", "/run/libvirt/libvirt-sock-ro",
-	  "/etc/libvirt/libvirtd.conf", "systemctl enable --now libvirtd (without systemd: libvirtd -d)" },
+	  "/etc/libvirt/libvirtd.conf", "/run/libvirtd.pid", "systemctl enable --now libvirtd (without systemd: libvirtd -d)" },
 };
 #define LIBVIRTD (&daemons[1])
 
@@ -163,6 +176,14 @@ static int probe_socket(const char *path, unsigned timeout_ms)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		return -errno;
 	return -err;
+}
+
+bool libvirt_daemon_installed(const struct host *h)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(daemons); i++)
+		if (find_exec(h, daemons[i].bins, ARRAY_SIZE(daemons[i].bins)))
+			return true;
+	return false;
 }
 
 static bool user_in_group(const struct host *h, const char *user, gid_t primary, const char *group)
@@ -443,6 +464,114 @@ static void start_libvirt(struct check_ctx *ctx)
 
 static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r);
 
+/* Seconds since the daemon in pidfile started (/proc/PID/stat starttime), or -1. */
+static long daemon_age_s(const struct host *h, const char *pidfile)
+{
+	char line[64], path[64], up[64];
+	_cleanup_free_ char *stat = NULL;
+	unsigned long long start = 0;
+	const char *p;
+	long pid;
+	double uptime;
+
+	if (host_read_line(h, pidfile, line, sizeof(line)) < 0 || (pid = strtol(line, NULL, 10)) <= 0)
+		return -1;
+	sfmt(path, "/proc/%ld/stat", pid);
+	if (host_read(h, path, 4096, &stat, NULL) < 0 || host_read_line(h, "/proc/uptime", up, sizeof(up)) < 0)
+		return -1;
+	/* comm may hold spaces and parentheses: the fields start after the last ')'. */
+	p = strrchr(stat, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			 "%*d %*d %llu", &start) != 1 || sscanf(up, "%lf", &uptime) != 1)
+		return -1;
+	return (long)(uptime - (double)start / (double)sysconf(_SC_CLK_TCK));
+}
+
+struct caps_scan {
+	const struct host *h;
+	unsigned files;
+	time_t newest;
+};
+
+static int caps_file(const char *name, void *data)
+{
+	struct caps_scan *c = data;
+	char path[400];
+	struct stat st;
+	size_t n = strlen(name);
+
+	if (n < 5 || !streq(name + n - 4, ".xml"))
+		return 0;
+	sfmt(path, "%s/%s", CAPS_CACHE_DIR, name);
+	if (host_stat(c->h, path, &st) == 0 && S_ISREG(st.st_mode)) {
+		c->files++;
+		if (st.st_mtime > c->newest)
+			c->newest = st.st_mtime;
+	}
+	return 0;
+}
+
+/*
+ * The daemon answered but gave no QEMU version within its bound: say why. libvirtd re-probes
+ * QEMU whenever its cached capabilities say KVM worked and its QEMU user cannot open /dev/kvm
+ * now ("KVM was enabled when probing ..., but it is not available now"), and after a start it
+ * probes each emulator once. The capability cache and the daemon's age are the evidence.
+ */
+static void judge_qemu_view(struct check_ctx *ctx, const struct lv_state *s, struct check_result *r,
+			    char *why, size_t size, char *advice, size_t asize)
+{
+	struct caps_scan cs = { ctx->host, 0, 0 };
+	struct qemu_account qa;
+	long age = daemon_age_s(ctx->host, s->kind->pidfile);
+	long cache_age = -1;
+	int kvm = qemu_account_kvm_access(ctx->host, &qa);
+
+	if (age >= 0)
+		detail_int(r, "daemon_age_s", age);
+	bool listed = host_list_dir(ctx->host, CAPS_CACHE_DIR, caps_file, &cs) == 0;
+
+	if (listed) {
+		detail_int(r, "caps_cache_files", cs.files);
+		if (cs.files) {
+			cache_age = (long)(time(NULL) - cs.newest);
+			detail_int(r, "caps_cache_age_s", cache_age);
+		}
+	}
+	if (qa.user[0] && qa.resolved) {
+		detail_str(r, "qemu_user", "%s", qa.user);
+		detail_bool(r, "qemu_access", kvm == 1);
+	}
+	if (kvm == 0) {
+		detail_str(r, "qemu_view_cause", "kvm-unusable");
+		snprintf(why, size, "re-probes QEMU on every call that needs it (no QEMU version within %.1f s) "
+			 "because its QEMU user %s cannot use /dev/kvm", LIBVIRT_QEMU_TIMEOUT_MS / 1000.0, qa.user);
+		snprintf(advice, asize, "The daemon works; QEMU does not: libvirt's QEMU user %s cannot open "
+			 "/dev/kvm (see kvm.device), so every guest fails with \"Could not access KVM kernel "
+			 "module: Permission denied\" and libvirtd probes QEMU again on every call that needs "
+			 "its capabilities (virsh version, virsh create: seconds each%s%ld s ago). Give /dev/kvm "
+			 "group kvm and mode 0660.", qa.user, cache_age >= 0 ? "; capability cache rewritten " : "",
+			 cache_age >= 0 ? cache_age : 0L);
+		result_fix(r, "udev.kvm_permissions");
+	} else if ((age >= 0 && age < DAEMON_YOUNG_S) || (cache_age >= 0 && cache_age < 10) ||
+		   (listed && !cs.files)) {
+		detail_str(r, "qemu_view_cause", "starting");
+		if (age >= 0)
+			snprintf(why, size, "is still probing QEMU (started %ld s ago)", age);
+		else
+			snprintf(why, size, "is still probing QEMU (its capability cache is %s)",
+				 cs.files ? "being written" : "empty");
+		snprintf(advice, asize, "libvirt probes every QEMU binary once after it starts (about 20 s "
+			 "here) and answers what needs QEMU after that; guests start once it is done. Run "
+			 "virt-doctor again in a minute.");
+	} else {
+		detail_str(r, "qemu_view_cause", "unknown");
+		snprintf(why, size, "gave no QEMU version within %.1f s", LIBVIRT_QEMU_TIMEOUT_MS / 1000.0);
+		snprintf(advice, asize, "The daemon answers calls that do not need QEMU but not the QEMU "
+			 "driver's version: read its log (journalctl -u %s, or /var/log/libvirt/) for QEMU "
+			 "capability probe errors.", s->kind->name);
+	}
+}
+
 static void run_libvirt(struct check_ctx *ctx, struct check_result *r)
 {
 	run_libvirt_inner(ctx, r);
@@ -616,7 +745,7 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 		return;
 	}
 
-	err = libvirt_ask_finish(&call, LIBVIRT_TALK_TIMEOUT_MS, &a);
+	err = libvirt_ask_finish(&call, LIBVIRT_TALK_TIMEOUT_MS, LIBVIRT_QEMU_TIMEOUT_MS, &a);
 	detail_null(r, "hypervisor");
 	detail_null(r, "hypervisor_version");
 	detail_null(r, "libvirt_version");
@@ -683,6 +812,11 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 		return;
 	}
 
+	detail_int(r, "answer_ms", (int64_t)(a.cheap_us / 1000));
+	detail_str(r, "qemu_view", "%s", a.qemu_answered ? "answered" : "timeout");
+	detail_int(r, "qemu_view_ms", (int64_t)(a.qemu_us / 1000));
+	if (a.hostname[0])
+		detail_str(r, "libvirt_hostname", "%s", a.hostname);
 	if (a.hypervisor[0])
 		detail_str(r, "hypervisor", "%s", a.hypervisor);
 	if (a.hv_version) {
@@ -735,6 +869,27 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 	} else if (a.net == LV_NET_ACTIVE && a.autostart == 0) {
 		sfmt(advice, "The default network will not come back after a reboot: virsh net-autostart default.");
 	}
+	if (!a.qemu_answered) {
+		char why[200], qadvice[512];
+		size_t n = strlen(summary);
+
+		st = CHECK_WARN;
+		judge_qemu_view(ctx, &s, r, why, sizeof(why), qadvice, sizeof(qadvice));
+		snprintf(summary + n, sizeof(summary) - n, "; it %s", why);
+		/* The QEMU cause first: a network left down is the smaller matter. */
+		if (advice[0]) {
+			char net[512];
+			size_t q = strlen(qadvice);
+
+			scopy(net, advice);
+			/* advice holds 512 bytes: a cut ends the network's sentence, never the QEMU one. */
+			if (snprintf(qadvice + q, sizeof(qadvice) - q, " %s", net) < 0)
+				qadvice[q] = '\0';
+			scopy(advice, qadvice);
+		} else {
+			scopy(advice, qadvice);
+		}
+	}
 	if (!s.root && s.access == 0) {
 		size_t n = strlen(summary);
 
@@ -759,9 +914,14 @@ const struct check check_libvirt_daemon = {
 	"Live, it checks the daemon's socket (/run/libvirt/libvirt-sock or virtqemud-sock):\n"
 	"that it exists, is a socket and accepts a connection. Then it asks the daemon\n"
 	"itself through libvirt's client library (libvirt.so.0, loaded only when a socket\n"
-	"is there, in a child process killed after 3 seconds so a wedged daemon cannot\n"
-	"hang virt-doctor): the hypervisor and its version, libvirt's version, and whether\n"
-	"the network named \"default\" exists, runs and starts at boot.\n"
+	"is there, in a child process). First the calls that never need QEMU, within 3 s:\n"
+	"libvirt's version, the host name, the driver, and whether the network named\n"
+	"\"default\" exists, runs and starts at boot; no answer there means the daemon is\n"
+	"wedged. Then the QEMU version, within 1.5 s more: libvirtd answers it only from its\n"
+	"QEMU capabilities, and (re)probes QEMU first when they are stale. A daemon that\n"
+	"answers but not that is a warning that says why: still probing QEMU after a start\n"
+	"(its age, libvirt's capability cache in /var/cache/libvirt/qemu/capabilities), or\n"
+	"re-probing on every call because its QEMU user (kvm.device) cannot use /dev/kvm.\n"
 	"\n"
 	"It also judges whether the user (or SUDO_USER) may manage VMs through the\n"
 	"read-write socket: the socket's mode and group (unix_sock_group, unix_sock_rw_perms\n"

@@ -3,7 +3,10 @@
 #ifndef VD_LIBVIRT_H
 #define VD_LIBVIRT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "host.h"
 
 /*
  * The value of `key = value` in libvirt's config syntax (libvirtd.conf, virtqemud.conf):
@@ -18,5 +21,8 @@ int libvirt_conf_get(const char *text, const char *key, char *val, size_t size);
  * mentions the action contributes every group it tests. Returns how many were stored.
  */
 unsigned polkit_libvirt_groups(const char *text, char (*groups)[64], unsigned max);
+
+/* A libvirt daemon that runs QEMU guests (libvirtd or virtqemud) is installed in the root. */
+bool libvirt_daemon_installed(const struct host *h);
 
 #endif

@@ -33,6 +33,7 @@ struct libvirt_api {
 	const char *(*get_type)(vir_conn c);
 	int (*get_version)(vir_conn c, unsigned long *v);
 	int (*get_lib_version)(vir_conn c, unsigned long *v);
+	char *(*get_hostname)(vir_conn c);
 	vir_net (*net_lookup)(vir_conn c, const char *name);
 	int (*net_is_active)(vir_net n);
 	int (*net_get_autostart)(vir_net n, int *autostart);
@@ -51,6 +52,7 @@ static const struct {
 	{ "virConnectGetType", offsetof(struct libvirt_api, get_type) },
 	{ "virConnectGetVersion", offsetof(struct libvirt_api, get_version) },
 	{ "virConnectGetLibVersion", offsetof(struct libvirt_api, get_lib_version) },
+	{ "virConnectGetHostname", offsetof(struct libvirt_api, get_hostname) },
 	{ "virNetworkLookupByName", offsetof(struct libvirt_api, net_lookup) },
 	{ "virNetworkIsActive", offsetof(struct libvirt_api, net_is_active) },
 	{ "virNetworkGetAutostart", offsetof(struct libvirt_api, net_get_autostart) },
@@ -107,8 +109,16 @@ static void ask_network(const struct libvirt_api *api, vir_conn conn, struct lib
 	api->net_free(net);
 }
 
-static void converse(const char *uri, struct libvirt_answer *a)
+static void write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Liveness first, from calls that never need QEMU (libvirt's version, the host name, the
+ * driver's name, the network driver), sent as part 1; then virConnectGetVersion, which makes
+ * libvirtd look up its QEMU capabilities and so wait for any (re)probe of QEMU: part 2.
+ */
+static void converse(const char *uri, struct libvirt_answer *a, int fd)
 {
+	char *hostname;
 	struct libvirt_api api;
 	const char *type;
 	vir_conn conn;
@@ -147,14 +157,24 @@ static void converse(const char *uri, struct libvirt_answer *a)
 		return;
 	}
 	a->stage = LV_STAGE_CONNECTED;
+	if (api.get_lib_version(conn, &a->lib_version) < 0)
+		a->lib_version = 0;
+	hostname = api.get_hostname(conn);
+	if (hostname)
+		scopy(a->hostname, hostname);
+	free(hostname);	/* libvirt documents free() for it */
+	/* The driver's name ("QEMU") comes from the driver, not from QEMU. */
 	type = api.get_type(conn);
 	if (type)
 		scopy(a->hypervisor, type);
+	ask_network(&api, conn, a);
+	a->part = 1;
+	write_all(fd, a, sizeof(*a));
+
 	if (api.get_version(conn, &a->hv_version) < 0)
 		a->hv_version = 0;
-	if (api.get_lib_version(conn, &a->lib_version) < 0)
-		a->lib_version = 0;
-	ask_network(&api, conn, a);
+	a->part = 2;
+	write_all(fd, a, sizeof(*a));
 	api.close(conn);
 }
 
@@ -189,8 +209,11 @@ static _Noreturn void child_main(const char *uri, int fd, pid_t parent)
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 	}
-	converse(uri, &a);
-	write_all(fd, &a, sizeof(a));
+	converse(uri, &a, fd);
+	if (a.stage != LV_STAGE_CONNECTED) {
+		a.part = 1;
+		write_all(fd, &a, sizeof(a));
+	}
 	_exit(0);
 }
 
@@ -222,57 +245,80 @@ int libvirt_ask_start(const char *uri, struct libvirt_call *call)
 	return 0;
 }
 
-int libvirt_ask_finish(struct libvirt_call *call, unsigned timeout_ms, struct libvirt_answer *a)
+/* Read one whole record by deadline: 1 got it, 0 EOF or short, -ETIMEDOUT, -errno. */
+static int read_record(int fd, unsigned long long deadline, struct libvirt_answer *a)
 {
-	unsigned long long deadline = call->start_us + (unsigned long long)timeout_ms * 1000;
 	size_t got = 0;
-	int r = 0, st;
+
+	for (;;) {
+		unsigned long long now = now_us();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		int pr;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		pr = poll(&pfd, 1, (int)((deadline - now + 999) / 1000));
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
+			return -errno;
+		if (pr == 0)
+			continue;	/* the loop head sees the deadline */
+		n = read(fd, (char *)a + got, sizeof(*a) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;	/* EOF: the child has exited */
+		got += (size_t)n;
+		if (got == sizeof(*a))
+			return 1;
+	}
+}
+
+int libvirt_ask_finish(struct libvirt_call *call, unsigned timeout_ms, unsigned qemu_timeout_ms,
+		       struct libvirt_answer *a)
+{
+	unsigned long long deadline = call->start_us + (unsigned long long)timeout_ms * 1000, t1;
+	struct libvirt_answer second;
+	int r, st;
 
 	memset(a, 0, sizeof(*a));
 	if (call->pid < 0)
 		return -ECHILD;
-	for (;;) {
-		unsigned long long now = now_us();
-		struct pollfd pfd = { .fd = call->fd, .events = POLLIN };
-		ssize_t n;
-		int pr;
+	r = read_record(call->fd, deadline, a);
+	t1 = now_us();
+	if (r == 1 && a->part == 1 && a->stage == LV_STAGE_CONNECTED) {
+		a->cheap_us = t1 - call->start_us;
+		/* The QEMU view gets its own bound, counted from the cheap answer. */
+		int r2 = read_record(call->fd, t1 + (unsigned long long)qemu_timeout_ms * 1000, &second);
 
-		if (now >= deadline) {
-			r = -ETIMEDOUT;
-			break;
+		a->qemu_us = now_us() - t1;
+		if (r2 == 1 && second.part == 2) {
+			/* Only the fields part 2 adds: the child cannot rewrite what part 1 said. */
+			a->hv_version = second.hv_version;
+			a->qemu_answered = true;
 		}
-		pr = poll(&pfd, 1, (int)((deadline - now + 999) / 1000));
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr < 0) {
-			r = -errno;
-			break;
-		}
-		if (pr == 0)
-			continue;	/* the loop head sees the deadline */
-		n = read(call->fd, (char *)a + got, sizeof(*a) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;	/* EOF: the child has exited */
-		got += (size_t)n;
-		if (got == sizeof(*a))
-			break;
+	} else if (r == 1) {
+		a->cheap_us = t1 - call->start_us;
 	}
 	close(call->fd);
 	call->fd = -1;
 	/* Done or not, the child has nothing more to say: never leave it behind. */
-	if (r < 0 || got != sizeof(*a))
-		kill(call->pid, SIGKILL);
+	kill(call->pid, SIGKILL);
 	while (waitpid(call->pid, &st, 0) < 0 && errno == EINTR)
 		;
 	call->pid = -1;
 	if (r < 0)
 		return r;
-	if (got != sizeof(*a)) {
+	if (r == 0 || a->part != 1) {
 		memset(a, 0, sizeof(*a));
 		return -EPROTO;
 	}
+	a->hypervisor[sizeof(a->hypervisor) - 1] = '\0';
+	a->error[sizeof(a->error) - 1] = '\0';
+	a->net_error[sizeof(a->net_error) - 1] = '\0';
+	a->hostname[sizeof(a->hostname) - 1] = '\0';
 	return 0;
 }
 

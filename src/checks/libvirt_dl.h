@@ -19,8 +19,14 @@ enum libvirt_stage {
 
 enum libvirt_net { LV_NET_UNKNOWN, LV_NET_MISSING, LV_NET_INACTIVE, LV_NET_ACTIVE };
 
-/* Plain data: the child writes it whole into a pipe. */
+/*
+ * Plain data: the child writes it whole into a pipe, twice when connected. The first record
+ * (part 1) holds what the daemon answers without QEMU: libvirt's version, the host name, the
+ * driver's name, the default network. The second (part 2) adds the QEMU version, which needs
+ * libvirt's QEMU capabilities and can take seconds when libvirtd (re)probes QEMU.
+ */
 struct libvirt_answer {
+	int part;			/* 1 or 2 */
 	int stage;			/* enum libvirt_stage */
 	char error[256];
 	char hypervisor[32];		/* virConnectGetType: "QEMU" */
@@ -29,6 +35,11 @@ struct libvirt_answer {
 	int net;			/* enum libvirt_net, for the network named "default" */
 	int autostart;			/* 1, 0, or -1 when unknown */
 	char net_error[256];		/* why net is LV_NET_UNKNOWN */
+	char hostname[64];		/* virConnectGetHostname */
+	/* Filled by libvirt_ask_finish, not the child. */
+	bool qemu_answered;		/* part 2 arrived */
+	unsigned long long cheap_us;	/* start to part 1 */
+	unsigned long long qemu_us;	/* part 1 to part 2, or to the deadline */
 };
 
 struct libvirt_call {
@@ -43,11 +54,13 @@ struct libvirt_call {
  */
 int libvirt_ask_start(const char *uri, struct libvirt_call *call);
 /*
- * Collect the answer, waiting at most until timeout_ms after libvirt_ask_start. On timeout
- * the child is killed (a wedged daemon blocks libvirt calls forever) and -ETIMEDOUT comes
- * back; -EPROTO when the child died without a whole answer. The child is always reaped.
+ * Collect the answer: part 1 at most timeout_ms after libvirt_ask_start, then part 2 at most
+ * qemu_timeout_ms after part 1 (a->qemu_answered says whether it came). Without part 1 the
+ * child is killed (a wedged daemon blocks libvirt calls forever) and -ETIMEDOUT comes back;
+ * -EPROTO when the child died without a whole record. The child is always reaped.
  */
-int libvirt_ask_finish(struct libvirt_call *call, unsigned timeout_ms, struct libvirt_answer *a);
+int libvirt_ask_finish(struct libvirt_call *call, unsigned timeout_ms, unsigned qemu_timeout_ms,
+		       struct libvirt_answer *a);
 
 /* Abandon a started call: kill and reap the child. */
 void libvirt_ask_cancel(struct libvirt_call *call);

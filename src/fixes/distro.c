@@ -16,6 +16,7 @@ static const struct { const char *section; const char *keys; } known_keys[] = {
 		      "virt_install dnsmasq bridge_utils kernel_modules_extra" },
 	{ "services", "libvirt enable start enabled_query active_query virsh manager_running direct_start" },
 	{ "groups", "kvm libvirt add_user create" },
+	{ "libvirt", "qemu_user qemu_group" },
 	{ "paths", "emulator* modules_load_d modprobe_d udev_rules_d udev_rules_system udev_trigger "
 		   "sysctl_d libvirt_default_network grub_default grub_update" },
 };

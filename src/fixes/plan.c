@@ -423,7 +423,7 @@ static void plan_udev(const struct plan_ctx *c, struct fix_plan *p)
 	const char *create = dget(c, "groups", "create", NULL);
 	const char *trigger = dget(c, "paths", "udev_trigger", NULL);
 	const char *vars[] = { "group", group, NULL };
-	char content[256];
+	char content[256], match[80];
 	struct step *s;
 
 	if (c->facts->kvm_udev_rule)
@@ -440,7 +440,24 @@ static void plan_udev(const struct plan_ctx *c, struct fix_plan *p)
 	     "KERNEL==\"kvm\", GROUP=\"%s\", MODE=\"0660\"\n", group);
 	write_file(p, dget(c, "paths", "udev_rules_d", "/etc/udev/rules.d"), "65-kvm.rules", 0644, content,
 		   "udev then creates /dev/kvm readable and writable by its group, not by root alone");
-	if (trigger)
+	/*
+	 * Now, on the node itself: libvirt's QEMU opens /dev/kvm as its own unprivileged user,
+	 * so a 0600 root:root node fails every guest until the group and mode change. Guarded
+	 * by the node's current state, so a second --apply runs nothing.
+	 */
+	sfmt(match, "660:%s:", group);
+	s = command(p, "chgrp {group} /dev/kvm", vars, "give the existing /dev/kvm the group now");
+	guard(s, GUARD_OUTPUT, "stat -c %a:%G: /dev/kvm", NULL, match);
+	s = command(p, "chmod 0660 /dev/kvm", NULL, "let that group open it now (QEMU opens it itself)");
+	guard(s, GUARD_OUTPUT, "stat -c %a:%G: /dev/kvm", NULL, match);
+	/* udevd listens on this socket (systemd-udevd and eudev alike); without it nothing
+	 * applies rules, and a trigger would only queue events nobody reads. */
+	if (c->host && c->host->live && !host_exists(c->host, "/run/udev/control"))
+		human(p, false, "udev does not run on this host (no /run/udev/control)",
+		      "The group and mode set now hold until /dev/kvm is created again (at the next boot); "
+		      "the rule keeps them only where udev runs. Without udev, repeat the chgrp and chmod "
+		      "at boot (or run virt-doctor fix --apply --only udev.kvm_permissions).");
+	else if (trigger)
 		command(p, trigger, NULL, "apply the rule to the existing /dev/kvm now");
 	else
 		human(p, true, "the rule applies when the device is next created",
@@ -664,7 +681,7 @@ const struct fix fixes[] = {
 	{ "modules.load_vfio", { "iommu.groups" },
 	  "load the VFIO modules now and at every boot", plan_load_vfio, AFTER_NONE },
 	{ "udev.kvm_permissions", { "kvm.device" },
-	  "a udev rule giving /dev/kvm mode 0660 and group kvm", plan_udev, AFTER_NONE },
+	  "give /dev/kvm mode 0660 and group kvm now, and keep it so with a udev rule", plan_udev, AFTER_NONE },
 	{ "user.add_to_kvm_group", { "kvm.device", "user.groups" },
 	  "add the user to the kvm group", plan_add_kvm, AFTER_RELOGIN },
 	{ "user.add_to_libvirt_group", { "user.groups", "libvirt.daemon" },
