@@ -521,9 +521,11 @@ static int emit_fix(const struct cli *cli, const struct fix_report *rep)
 	if (fclose(mem) != 0 || r < 0)
 		return r < 0 ? r : -EIO;
 	if (cli->output) {
-		r = write_file_atomic(cli->output, buf, 0644);
+		char why[256];
+
+		r = write_file_atomic(cli->output, buf, 0644, why, sizeof(why));
 		if (r < 0)
-			error("--output %s: %s", cli->output, strerror(-r));
+			error("--output %s: %s", cli->output, why);
 		return r < 0 ? r : 0;
 	}
 	fwrite(buf, 1, len, stdout);
@@ -667,8 +669,9 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 	code = 0;
 	if (apply && plan.n) {
 		struct apply_progress pg = { .out = stderr, .tty = isatty(STDERR_FILENO) };
-		struct apply_opts ao = { .offline = !host.live, .journal = journal, .argv = orig_argv,
+		struct apply_opts ao = { .offline = !host.live, .journal_fd = -1, .argv = orig_argv,
 					 .argc = orig_argc, .progress = &pg };
+		char why[256];
 
 		if (!yes && !isatty(STDIN_FILENO)) {
 			error("fix --apply: standard input is not a terminal, so I cannot ask; "
@@ -686,7 +689,17 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 				goto out;
 			}
 		}
+		/* The journal is how an interrupted apply is found later: no journal, no apply.
+		 * Only a regular file (or none yet) is appended to; nothing here blocks. */
+		ao.journal_fd = fix_journal_open(&host, journal, why, sizeof(why));
+		if (ao.journal_fd < 0) {
+			error("fix --apply: journal %s%s: %s; nothing was changed",
+			      journal || host.live ? "" : host.root, rep.journal_path, why);
+			code = EXIT_USAGE;
+			goto out;
+		}
 		rep.mutated = plan_apply(&host, &plan, &ao);
+		close(ao.journal_fd);
 		plan_verify(&host, &plan, ao.offline);
 		rep.applied = true;
 	} else if (apply) {
