@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Hostile places to write and read: journals, fix write targets, data files. */
+/* Hostile places to write and read: journals, fix write targets, data files, payloads. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -328,6 +328,54 @@ static void test_plan_journal_read(void **state)
 	remove_tree(dir);
 }
 
+/*
+ * boot --payload onto a FIFO, a device node, a directory: refused at once (exit 3, one line
+ * naming it and its kind), never opened. Before, a FIFO hung past --timeout and /dev/X was
+ * opened before it was refused.
+ */
+static void test_payload_not_regular(void **state)
+{
+	char dir[] = "/tmp/vd-io-pl.XXXXXX", path[512], buf[4096];
+	static const struct { char type; const char *says; } cases[] = {
+		{ 'p', "a FIFO" }, { 'c', "a character device" }, { 'd', "a directory" },
+	};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct result res = { 0 };
+		uint64_t t0;
+		int in = -1;
+
+		sfmt(path, "%s/payload-%zu", dir, i);
+		if (cases[i].type == 'p') {
+			assert_int_equal(mkfifo(path, 0644), 0);
+		} else if (cases[i].type == 'd') {
+			assert_int_equal(mkdir(path, 0755), 0);
+		} else if (geteuid() != 0) {
+			printf("SKIP: --payload onto a device node: mknod needs root\n");
+			continue;
+		} else {
+			assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, 3)), 0);
+			in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+			assert_true(in >= 0 && inotify_add_watch(in, path, IN_OPEN) >= 0);
+		}
+		t0 = now_us();
+		run_how(&res, HOW(0), T((char *)VD_BIN, (char *)"boot", (char *)"--payload", path, (char *)"--timeout",
+					(char *)"1"));
+		assert_int_equal(res.status, 3);
+		assert_one_line(&res, path, cases[i].says);
+		assert_true(now_us() - t0 < 5000000);
+		if (in >= 0) {
+			if (read(in, buf, sizeof(buf)) > 0)
+				fail_msg("the payload device node was opened");
+			close(in);
+		}
+		result_clear(&res);
+	}
+	remove_tree(dir);
+}
+
 /* A FIFO (or, as root, a device node) named *.ini in --data-dir: refused, naming it, no hang.
  * Before, fopen() of the FIFO hung fix for ever. */
 static void test_data_dir_not_regular(void **state)
@@ -365,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_apply_journal_not_regular),
 		cmocka_unit_test(test_apply_target_not_regular),
 		cmocka_unit_test(test_plan_journal_read),
+		cmocka_unit_test(test_payload_not_regular),
 		cmocka_unit_test(test_data_dir_not_regular),
 	};
 
