@@ -90,7 +90,7 @@ static int global_option(struct cli *cli, int c, const char *arg)
 		error("--format: '%s' is not one of text, json, prometheus, csv, nagios", arg);
 		return -1;
 	case 'o':
-		cli->output = arg;
+		cli->output = streq(arg, "-") ? NULL : arg;	/* "-": standard output */
 		return 1;
 	case OPT_COLOR:
 		if (streq(arg, "auto"))
@@ -210,47 +210,55 @@ static bool want_color(const struct cli *cli, FILE *out)
 
 typedef int (*render_fn)(FILE *out, const void *arg, bool color);
 
-/* Render to stdout, or atomically to --output (temp file + rename): FILE is always whole. */
+/*
+ * Before any work: is --output a file we may replace? A FIFO, device node, socket, directory
+ * or symlink there is refused now, not after the checks ran or the fixes were applied.
+ */
+static int output_check(const struct cli *cli)
+{
+	char why[256];
+	int r;
+
+	if (!cli->output)
+		return 0;
+	r = file_replace_check(cli->output, why, sizeof(why));
+	if (r < 0)
+		error("--output %s: %s", cli->output, why);
+	return r;
+}
+
+/*
+ * Render into memory, then to stdout, or to --output atomically (a temp file beside it,
+ * fsync'd, renamed over it: FILE is always whole; an existing file keeps its mode and owner,
+ * a new one is 0644 minus the umask).
+ */
 static int write_output(const struct cli *cli, render_fn render, const void *arg)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *out = stdout;
-	int r, fd;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	bool color = want_color(cli, stdout);
+	FILE *mem = open_memstream(&buf, &len);
+	char why[256];
+	int r;
 
-	if (cli->output) {
-		if (asprintf(&tmp, "%s.XXXXXX", cli->output) < 0)
-			return -ENOMEM;
-		fd = mkstemp(tmp);
-		if (fd < 0) {
-			r = -errno;
-			error("--output %s: %s", cli->output, strerror(-r));
-			return r;
-		}
-		fchmod(fd, 0644);
-		out = fdopen(fd, "w");
-		if (!out) {
-			r = -errno;
-			close(fd);
-			unlink(tmp);
-			error("--output %s: %s", cli->output, strerror(-r));
-			return r;
-		}
+	if (!mem) {
+		error("out of memory");
+		return -ENOMEM;
 	}
-	r = render(out, arg, want_color(cli, out));
-	if (cli->output) {
-		if (fflush(out) != 0 || fsync(fileno(out)) < 0)
-			r = r ?: -errno;
-		if (fclose(out) != 0)
-			r = r ?: -errno;
-		if (r == 0 && rename(tmp, cli->output) < 0)
-			r = -errno;
-		if (r < 0) {
-			unlink(tmp);
-			error("--output %s: %s", cli->output, strerror(-r));
-		}
-	} else if (fflush(stdout) != 0) {
-		r = -EIO;
+	r = render(mem, arg, color);
+	if (fclose(mem) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		error("cannot render the output: %s", strerror(-r));
+		return r;
 	}
+	if (!cli->output) {
+		fwrite(buf, 1, len, stdout);
+		return fflush(stdout) == 0 ? 0 : -EIO;
+	}
+	r = file_replace(cli->output, buf, len, 0644, REPLACE_KEEP, why, sizeof(why));
+	if (r < 0)
+		error("--output %s: %s", cli->output, why);
 	return r;
 }
 
@@ -321,7 +329,7 @@ static int run_and_report(struct cli *cli, const struct check *const *list, unsi
 		error("out of memory");
 		return EXIT_USAGE;
 	}
-	if (open_host(cli, &host) < 0)
+	if (output_check(cli) < 0 || open_host(cli, &host) < 0)
 		return EXIT_USAGE;
 	rep.generated_at = time(NULL);
 	rep.format = cli->format;
@@ -510,29 +518,20 @@ static bool confirm(unsigned n_fixes_planned)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-/* Render into memory, then stdout or -o FILE (atomically, through the fix engine's writer). */
+static int render_fix(FILE *out, const void *arg, bool color)
+{
+	const struct { const struct fix_report *rep; bool json; } *a = arg;
+
+	(void)color;
+	return a->json ? fix_report_json(out, a->rep) : fix_report_text(out, a->rep);
+}
+
+/* The plan to stdout or -o FILE, as write_output() does for reports. */
 static int emit_fix(const struct cli *cli, const struct fix_report *rep)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	int r;
+	struct { const struct fix_report *rep; bool json; } arg = { rep, cli->format == FORMAT_JSON };
 
-	if (!mem)
-		return -ENOMEM;
-	r = cli->format == FORMAT_JSON ? fix_report_json(mem, rep) : fix_report_text(mem, rep);
-	if (fclose(mem) != 0 || r < 0)
-		return r < 0 ? r : -EIO;
-	if (cli->output) {
-		char why[256];
-
-		r = write_file_atomic(cli->output, buf, 0644, why, sizeof(why));
-		if (r < 0)
-			error("--output %s: %s", cli->output, why);
-		return r < 0 ? r : 0;
-	}
-	fwrite(buf, 1, len, stdout);
-	return fflush(stdout) == 0 ? 0 : -EIO;
+	return write_output(cli, render_fix, &arg);
 }
 
 static int do_fix(struct cli *cli, int argc, char **argv)
@@ -613,6 +612,8 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		error("fix: --format %s is not a plan format; use text or json", format_names[cli->format]);
 		return EXIT_USAGE;
 	}
+	if (output_check(cli) < 0)
+		return EXIT_USAGE;	/* before anything is applied */
 	if (apply && geteuid() != 0) {
 		/* Refuse before reading anything: half a plan applied as a user helps nobody. */
 		fprintf(stderr, "%s: fix --apply changes the system and needs root. Run:\n  sudo", program);
@@ -769,6 +770,8 @@ static int do_fleet(struct cli *cli, int argc, char **argv)
 		      format_names[cli->format]);
 		return EXIT_USAGE;
 	}
+	if (output_check(cli) < 0)
+		return EXIT_USAGE;
 	o.all_names = cli->verbose;
 	r = fleet_load(&f, argv + optind, (unsigned)(argc - optind), &o);
 	if (r < 0) {

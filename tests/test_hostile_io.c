@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Hostile places to write and read: journals, fix write targets, data files, payloads. */
+/* Hostile places to write and read: -o targets, journals, fix write targets, payloads, a full stdout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -106,6 +106,18 @@ static void assert_no_temp(const char *dir)
 			fail_msg("temp file %s left in %s", de->d_name, dir);
 }
 
+static void make_socket(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(a.sun_path));
+	strcpy(a.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(fd);	/* the socket file stays */
+}
+
 static void put_file(const char *path, const char *text, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -114,6 +126,313 @@ static void put_file(const char *path, const char *text, mode_t mode)
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
+}
+
+/* A fleet directory with one real report in it (fleet needs input). */
+static void make_fleet_dir(const char *dir)
+{
+	struct result res = { 0 };
+	char path[512];
+
+	sfmt(path, "%s/host.json", dir);
+	RUN(&res, "--format", "json", "-o", path, "check", "host.os");
+	assert_int_equal(res.status, 0);
+	result_clear(&res);
+}
+
+/*
+ * -o onto what is not a regular file: refused with one line naming it and its kind, before any
+ * work, for every format and verb that writes; the thing itself is left exactly as it was.
+ * Before, it was renamed over (as root, -o /dev/full replaced the device node with a file) and
+ * `fix -o FIFO` hung.
+ */
+static void test_output_not_regular(void **state)
+{
+	char dir[] = "/tmp/vd-io-o.XXXXXX", fleet[] = "/tmp/vd-io-fleet.XXXXXX", path[512], target[512];
+	static const char *const kinds[] = { "fifo", "socket", "directory", "symlink", "dangling",
+					     "chardev", "blockdev" };
+	static const char *const says[] = { "a FIFO", "a socket", "a directory", "a symbolic link",
+					    "a symbolic link", "a character device", "a block device" };
+	bool root = geteuid() == 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(fleet));
+	make_fleet_dir(fleet);
+	sfmt(target, "%s/target.txt", dir);
+	put_file(target, "the link's target\n", 0644);
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		char *const cmds[][12] = {
+			{ (char *)"-o", path, (char *)"check", (char *)"host.os" },
+			{ (char *)"--format", (char *)"json", (char *)"--output", path, (char *)"check", (char *)"host.os" },
+			{ (char *)"--format", (char *)"prometheus", (char *)"-o", path, (char *)"check", (char *)"host.os" },
+			{ (char *)"fix", (char *)"-o", path },
+			{ (char *)"--format", (char *)"json", (char *)"fix", (char *)"-o", path },
+			{ (char *)"fleet", (char *)"-o", path, fleet },
+			{ (char *)"--format", (char *)"csv", (char *)"fleet", fleet, (char *)"-o", path },
+		};
+		struct stat before, after;
+
+		sfmt(path, "%s/%s", dir, kinds[k]);
+		if (streq(kinds[k], "fifo"))
+			assert_int_equal(mkfifo(path, 0644), 0);
+		else if (streq(kinds[k], "socket"))
+			make_socket(path);
+		else if (streq(kinds[k], "directory"))
+			assert_int_equal(mkdir(path, 0755), 0);
+		else if (streq(kinds[k], "symlink"))
+			assert_int_equal(symlink(target, path), 0);
+		else if (streq(kinds[k], "dangling"))
+			assert_int_equal(symlink("/nonexistent/vd-io", path), 0);
+		else if (!root) {
+			printf("SKIP: -o onto a %s: making device nodes needs root\n", kinds[k]);
+			continue;
+		} else if (streq(kinds[k], "chardev"))
+			assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, 7)), 0);	/* full */
+		else
+			assert_int_equal(mknod(path, S_IFBLK | 0600, makedev(7, 250)), 0);	/* no such loop */
+		assert_int_equal(lstat(path, &before), 0);
+		for (size_t c = 0; c < ARRAY_SIZE(cmds); c++) {
+			char *argv[16] = { (char *)"/usr/bin/timeout", (char *)"20", (char *)VD_BIN };
+			unsigned n = 3;
+			struct result res = { 0 };
+
+			for (unsigned i = 0; cmds[c][i]; i++)
+				argv[n++] = cmds[c][i];
+			argv[n] = NULL;
+			run_how(&res, HOW(0), argv);
+			if (res.status != 3)
+				fail_msg("-o %s (%s, command %zu): exit %d, stderr: %s", path, kinds[k], c,
+					 res.status, res.err);
+			assert_one_line(&res, path, says[k]);
+			assert_string_equal(res.out, "");
+			assert_int_equal(lstat(path, &after), 0);
+			assert_int_equal(after.st_mode, before.st_mode);
+			assert_int_equal(after.st_ino, before.st_ino);
+			assert_int_equal(after.st_rdev, before.st_rdev);
+			result_clear(&res);
+		}
+		print_message("-o onto %s: refused by all %zu commands\n", says[k], ARRAY_SIZE(cmds));
+		assert_no_temp(dir);
+	}
+	{
+		/* The symlink's target is untouched. */
+		char *text = slurp(target);
+
+		assert_string_equal(text, "the link's target\n");
+		free(text);
+	}
+	remove_tree(dir);
+	remove_tree(fleet);
+}
+
+/*
+ * fix --apply -o onto a FIFO: refused before a single step runs (nothing in the root changes).
+ */
+static void test_fix_apply_output_refused_first(void **state)
+{
+	char dir[256], fifo[512], conf[512];
+	struct result res = { 0 };
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("fix --apply needs root");
+	if (!fixture_copy("fix-debian", dir, sizeof(dir)))
+		SKIP_BECAUSE("fix-debian needs root to create its device nodes");
+	sfmt(fifo, "%s/plan.txt", dir);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	run_how(&res, HOW(0), T((char *)VD_BIN, (char *)"--root", dir, (char *)"fix", (char *)"--apply",
+				(char *)"--yes", (char *)"--only", (char *)"modules.load_kvm", (char *)"-o", fifo));
+	assert_int_equal(res.status, 3);
+	assert_one_line(&res, fifo, "a FIFO");
+	sfmt(conf, "%s/etc/modules-load.d/kvm.conf", dir);
+	assert_int_not_equal(access(conf, F_OK), 0);
+	sfmt(conf, "%s/var/log/virt-doctor/journal.jsonl", dir);
+	assert_int_not_equal(access(conf, F_OK), 0);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/* An existing file keeps its mode and owner (and gets a new inode: it was replaced, not
+ * rewritten in place); a new one is 0644 minus the umask. Before, everything became 0644. */
+static void test_output_mode_owner(void **state)
+{
+	char dir[] = "/tmp/vd-io-mode.XXXXXX", path[512];
+	struct result res = { 0 };
+	struct stat st, st2;
+	char *text;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sfmt(path, "%s/report.json", dir);
+	put_file(path, "old\n", 0600);
+	if (geteuid() == 0)
+		assert_int_equal(chown(path, 1234, 5678), 0);
+	assert_int_equal(stat(path, &st), 0);
+	run_how(&res, HOW(0), (char *const[]){ (char *)VD_BIN, (char *)"--format", (char *)"json", (char *)"-o",
+					       path, (char *)"check", (char *)"host.os", NULL });
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.err, "");
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st2.st_mode & 07777, 0600);
+	assert_int_equal(st2.st_uid, st.st_uid);
+	assert_int_equal(st2.st_gid, st.st_gid);
+	assert_int_not_equal(st2.st_ino, st.st_ino);
+	text = slurp(path);
+	assert_non_null(strstr(text, "\"kind\": \"report\""));
+	free(text);
+	result_clear(&res);
+
+	/* 0640 with a group: kept too (the textfile collector's group may read it). */
+	assert_int_equal(chmod(path, 0640), 0);
+	run_how(&res, HOW(0), (char *const[]){ (char *)VD_BIN, (char *)"-o", path, (char *)"check",
+					       (char *)"host.os", NULL });
+	assert_int_equal(res.status, 0);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st2.st_mode & 07777, 0640);
+	result_clear(&res);
+
+	/* New files: 0644 minus the umask. */
+	static const struct { mode_t umask; mode_t mode; } cases[] = { { 022, 0644 }, { 077, 0600 }, { 0, 0644 },
+								    { 027, 0640 } };
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		sfmt(path, "%s/new-%zu.txt", dir, i);
+		run_how(&res, HOW(.set_umask = true, .umask = cases[i].umask), (char *const[]){ (char *)VD_BIN, (char *)"-o", path,
+					 (char *)"check", (char *)"host.os", NULL });
+		assert_int_equal(res.status, 0);
+		assert_int_equal(stat(path, &st2), 0);
+		if ((st2.st_mode & 07777) != cases[i].mode)
+			fail_msg("umask %03o: new file mode %04o, expected %04o", cases[i].umask,
+				 st2.st_mode & 07777, cases[i].mode);
+		assert_int_equal(st2.st_uid, geteuid());
+		result_clear(&res);
+	}
+	assert_no_temp(dir);
+	remove_tree(dir);
+}
+
+/* As nobody: a file nobody owns is replaced keeping its mode; a root-owned file in a directory
+ * nobody may write cannot keep its owner, so it is refused and left alone. */
+static void test_output_as_nobody(void **state)
+{
+	char dir[] = "/tmp/vd-io-nobody.XXXXXX", path[512];
+	struct result res = { 0 };
+	struct stat st, st2;
+	char *text;
+
+	(void)state;
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) < 0)
+		SKIP_BECAUSE("needs root and setpriv to run as nobody");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0);
+	sfmt(path, "%s/mine.txt", dir);
+	put_file(path, "old\n", 0604);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	run_how(&res, HOW(0), (char *const[]){ NOBODY, (char *)VD_BIN, (char *)"-o", path, (char *)"check",
+					       (char *)"host.os", NULL });
+	assert_int_equal(res.status, 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0604);
+	assert_int_equal(st.st_uid, 65534);
+	result_clear(&res);
+
+	sfmt(path, "%s/roots.txt", dir);
+	put_file(path, "root's\n", 0644);
+	assert_int_equal(stat(path, &st), 0);
+	run_how(&res, HOW(0), (char *const[]){ NOBODY, (char *)VD_BIN, (char *)"-o", path, (char *)"check",
+					       (char *)"host.os", NULL });
+	assert_int_equal(res.status, 3);
+	assert_one_line(&res, path, "cannot keep its owner 0:0");
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st2.st_ino, st.st_ino);
+	text = slurp(path);
+	assert_string_equal(text, "root's\n");
+	free(text);
+	result_clear(&res);
+
+	/* A FIFO as nobody: refused, no hang. */
+	sfmt(path, "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0666), 0);
+	run_how(&res, HOW(0), (char *const[]){ (char *)"/usr/bin/timeout", (char *)"20", NOBODY, (char *)VD_BIN,
+					       (char *)"fix", (char *)"-o", path, NULL });
+	assert_int_equal(res.status, 3);
+	assert_one_line(&res, path, "a FIFO");
+	result_clear(&res);
+	assert_no_temp(dir);
+	remove_tree(dir);
+}
+
+/* -o - is standard output: no file named "-" appears. */
+static void test_output_dash(void **state)
+{
+	char dir[] = "/tmp/vd-io-dash.XXXXXX", path[512];
+	struct result res = { 0 };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sfmt(path, "%s/-", dir);
+	run_how(&res, HOW(.cwd = dir), (char *const[]){ (char *)VD_BIN, (char *)"--format", (char *)"json",
+					 (char *)"-o", (char *)"-", (char *)"check", (char *)"host.os", NULL });
+	assert_int_equal(res.status, 0);
+	json_decref(parse_json(res.out));
+	assert_int_not_equal(access(path, F_OK), 0);
+	result_clear(&res);
+	run_how(&res, HOW(.cwd = dir), (char *const[]){ (char *)VD_BIN, (char *)"fix", (char *)"--data-dir",
+					 (char *)VD_SRCDIR "/data/distros", (char *)"--output", (char *)"-", NULL });
+	assert_true(res.status <= 1);
+	assert_non_null(strstr(res.out, "virt-doctor fix"));
+	assert_int_not_equal(access(path, F_OK), 0);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/*
+ * Write errors on the temp file fail with exit 3 and one line, leave no temp file, and leave
+ * the old file whole: EFBIG (RLIMIT_FSIZE, any user) and, as root, ENOSPC on a full tmpfs in
+ * a private mount namespace.
+ */
+static void test_output_write_errors(void **state)
+{
+	char dir[] = "/tmp/vd-io-wr.XXXXXX", path[512], cmd[2048];
+	struct result res = { 0 };
+	char *text;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sfmt(path, "%s/report.json", dir);
+	put_file(path, "old report\n", 0644);
+	run_how(&res, HOW(.fsize = 512), (char *const[]){ (char *)VD_BIN, (char *)"--format", (char *)"json",
+					   (char *)"-o", path, (char *)"check", (char *)"host.os", NULL });
+	assert_int_equal(res.status, 3);
+	assert_one_line(&res, path, "File too large");
+	text = slurp(path);
+	assert_string_equal(text, "old report\n");
+	free(text);
+	assert_no_temp(dir);
+	result_clear(&res);
+	/* The same through fix -o. */
+	run_how(&res, HOW(.fsize = 1024), (char *const[]){ (char *)VD_BIN, (char *)"fix", (char *)"-o", path, NULL });
+	assert_int_equal(res.status, 3);
+	assert_one_line(&res, path, "File too large");
+	assert_no_temp(dir);
+	result_clear(&res);
+
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) < 0) {
+		remove_tree(dir);
+		SKIP_BECAUSE("ENOSPC on a full tmpfs needs root and unshare (EFBIG was tested)");
+	}
+	/* A 64 KiB tmpfs filled up, with the old report on it. */
+	sfmt(cmd, "/usr/bin/unshare -m sh -c 'mount --make-rprivate / && mount -t tmpfs -o size=64k vd %s && "
+	     "echo old > %s/r.json && (dd if=/dev/zero of=%s/fill bs=4k 2>/dev/null; true) && "
+	     "%s --format json -o %s/r.json check host.os; echo \"exit=$?\"; cat %s/r.json; ls -a %s'",
+	     dir, dir, dir, VD_BIN, dir, dir, dir);
+	run_how(&res, HOW(0), (char *const[]){ (char *)"/bin/sh", (char *)"-c", cmd, NULL });
+	print_message("full tmpfs: %s%s", res.out, res.err);
+	assert_non_null(strstr(res.out, "exit=3\nold\n"));
+	assert_null(strstr(res.out, ".vd-"));
+	assert_non_null(strstr(res.err, "r.json: write: No space left on device"));
+	result_clear(&res);
+	remove_tree(dir);
 }
 
 /* Make dir/rel a node (c: char 1:3 /dev/null's numbers, harmless; p: FIFO; l: symlink to
@@ -410,6 +729,12 @@ static void test_data_dir_not_regular(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_output_not_regular),
+		cmocka_unit_test(test_fix_apply_output_refused_first),
+		cmocka_unit_test(test_output_mode_owner),
+		cmocka_unit_test(test_output_as_nobody),
+		cmocka_unit_test(test_output_dash),
+		cmocka_unit_test(test_output_write_errors),
 		cmocka_unit_test(test_apply_journal_not_regular),
 		cmocka_unit_test(test_apply_target_not_regular),
 		cmocka_unit_test(test_plan_journal_read),
