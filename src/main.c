@@ -227,10 +227,19 @@ static int output_check(const struct cli *cli)
 	return r;
 }
 
+/* errno of the first failed write to stdout: by exit, stdio may no longer know it. */
+static int stdout_errno;
+
+static void stdout_write(const char *buf, size_t len)
+{
+	if (fwrite(buf, 1, len, stdout) != len && !stdout_errno)
+		stdout_errno = errno;
+}
+
 /*
  * Render into memory, then to stdout, or to --output atomically (a temp file beside it,
  * fsync'd, renamed over it: FILE is always whole; an existing file keeps its mode and owner,
- * a new one is 0644 minus the umask).
+ * a new one is 0644 minus the umask). Errors writing stdout are caught at exit (close_stdout).
  */
 static int write_output(const struct cli *cli, render_fn render, const void *arg)
 {
@@ -253,13 +262,33 @@ static int write_output(const struct cli *cli, render_fn render, const void *arg
 		return r;
 	}
 	if (!cli->output) {
-		fwrite(buf, 1, len, stdout);
-		return fflush(stdout) == 0 ? 0 : -EIO;
+		stdout_write(buf, len);
+		return 0;
 	}
 	r = file_replace(cli->output, buf, len, 0644, REPLACE_KEEP, why, sizeof(why));
 	if (r < 0)
 		error("--output %s: %s", cli->output, why);
 	return r;
+}
+
+/* At exit, as coreutils' close_stdout: output that could not be written is an error with a
+ * message and exit status 3, never a silent success (`virt-doctor list >/dev/full`). */
+static void close_stdout(void)
+{
+	bool prev = ferror(stdout);
+	int r;
+
+	errno = 0;
+	r = fclose(stdout);
+	if (prev || (r != 0 && errno != EBADF)) {
+		int e = stdout_errno ? stdout_errno : r != 0 ? errno : 0;
+
+		if (e)
+			error("write error: %s", strerror(e));
+		else
+			error("write error");
+		_exit(EXIT_USAGE);
+	}
 }
 
 static int render_report(FILE *out, const void *arg, bool color)
@@ -450,11 +479,15 @@ static int do_boot(struct cli *cli, int argc, char **argv)
 
 static int print_json(json_t *j)
 {
-	if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-		error("cannot write JSON");
+	/* Into memory first: a write error on stdout is close_stdout()'s to report, once. */
+	_cleanup_free_ char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+	if (!text) {
+		error("cannot render JSON: out of memory");
 		return EXIT_USAGE;
 	}
-	putchar('\n');
+	stdout_write(text, strlen(text));
+	stdout_write("\n", 1);
 	return 0;
 }
 
@@ -843,6 +876,7 @@ int main(int argc, char **argv)
 
 	orig_argc = argc;
 	orig_argv = argv;
+	atexit(close_stdout);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
 		int r;

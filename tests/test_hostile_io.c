@@ -435,6 +435,64 @@ static void test_output_write_errors(void **state)
 	remove_tree(dir);
 }
 
+/*
+ * Standard output that cannot be written: every verb says so on stderr in one line and exits
+ * 3. Before, list, explain, --help, --version and fix --list exited 0 into /dev/full, fix
+ * --format json and the report verbs exited with no message.
+ */
+static void test_stdout_write_error(void **state)
+{
+	char fleet[] = "/tmp/vd-io-fleet.XXXXXX";
+	char *const cmds[][8] = {
+		{ (char *)"list" },
+		{ (char *)"--format", (char *)"json", (char *)"list" },
+		{ (char *)"explain", (char *)"kvm.device" },
+		{ (char *)"--format", (char *)"json", (char *)"explain", (char *)"kvm.device" },
+		{ (char *)"--help" },
+		{ (char *)"help" },
+		{ (char *)"--version" },
+		{ (char *)"fix", (char *)"--list" },
+		{ (char *)"fix" },
+		{ (char *)"--format", (char *)"json", (char *)"fix" },
+		{ (char *)"check", (char *)"host.os" },
+		{ (char *)"--format", (char *)"json", (char *)"check", (char *)"host.os" },
+		{ (char *)"--format", (char *)"prometheus", (char *)"check", (char *)"host.os" },
+		{ (char *)"fleet", fleet },
+		{ (char *)"--format", (char *)"csv", (char *)"fleet", fleet },
+	};
+
+	(void)state;
+	assert_non_null(mkdtemp(fleet));
+	make_fleet_dir(fleet);
+	for (size_t c = 0; c < ARRAY_SIZE(cmds); c++) {
+		char *argv[12] = { (char *)VD_BIN };
+		unsigned n = 1;
+		struct result res = { 0 };
+
+		for (unsigned i = 0; cmds[c][i]; i++)
+			argv[n++] = cmds[c][i];
+		argv[n] = NULL;
+		run_how(&res, HOW(.stdout_path = "/dev/full"), argv);
+		if (res.status != 3 || !streq(res.err, "virt-doctor: write error: No space left on device\n"))
+			fail_msg("%s ... >/dev/full: exit %d, stderr '%s'", cmds[c][0], res.status, res.err);
+		result_clear(&res);
+	}
+	print_message("%zu commands into /dev/full: exit 3 with the message\n", ARRAY_SIZE(cmds));
+	/* Control: with -o FILE nothing goes to stdout, so a full stdout is no error. */
+	{
+		char path[512];
+		struct result res = { 0 };
+
+		sfmt(path, "%s/out.txt", fleet);
+		run_how(&res, HOW(.stdout_path = "/dev/full"), (char *const[]){ (char *)VD_BIN, (char *)"-o", path,
+					 (char *)"check", (char *)"host.os", NULL });
+		assert_int_equal(res.status, 0);
+		assert_string_equal(res.err, "");
+		result_clear(&res);
+	}
+	remove_tree(fleet);
+}
+
 /* Make dir/rel a node (c: char 1:3 /dev/null's numbers, harmless; p: FIFO; l: symlink to
  * link_to), with its directory. */
 static void plant(const char *dir, const char *rel, char type, const char *link_to)
@@ -735,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_output_as_nobody),
 		cmocka_unit_test(test_output_dash),
 		cmocka_unit_test(test_output_write_errors),
+		cmocka_unit_test(test_stdout_write_error),
 		cmocka_unit_test(test_apply_journal_not_regular),
 		cmocka_unit_test(test_apply_target_not_regular),
 		cmocka_unit_test(test_plan_journal_read),
