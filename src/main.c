@@ -15,6 +15,7 @@
 #include "host.h"
 #include "report/fleet.h"
 #include "report/report.h"
+#include "safefile.h"
 #include "util.h"
 #include "version.h"
 
@@ -90,7 +91,7 @@ static int global_option(struct cli *cli, int c, const char *arg)
 		error("--format: '%s' is not one of text, json, prometheus, csv, nagios", arg);
 		return -1;
 	case 'o':
-		cli->output = arg;
+		cli->output = streq(arg, "-") ? NULL : arg;	/* "-": standard output */
 		return 1;
 	case OPT_COLOR:
 		if (streq(arg, "auto"))
@@ -213,48 +214,85 @@ static bool want_color(const struct cli *cli, FILE *out)
 
 typedef int (*render_fn)(FILE *out, const void *arg, bool color);
 
-/* Render to stdout, or atomically to --output (temp file + rename): FILE is always whole. */
+/*
+ * Before any work: is --output a file we may replace? A FIFO, device node, socket, directory
+ * or symlink there is refused now, not after the checks ran or the fixes were applied.
+ */
+static int output_check(const struct cli *cli)
+{
+	char why[256];
+	int r;
+
+	if (!cli->output)
+		return 0;
+	r = file_replace_check(cli->output, why, sizeof(why));
+	if (r < 0)
+		error("--output %s: %s", cli->output, why);
+	return r;
+}
+
+/* errno of the first failed write to stdout: by exit, stdio may no longer know it. */
+static int stdout_errno;
+
+static void stdout_write(const char *buf, size_t len)
+{
+	if (fwrite(buf, 1, len, stdout) != len && !stdout_errno)
+		stdout_errno = errno;
+}
+
+/*
+ * Render into memory, then to stdout, or to --output atomically (a temp file beside it,
+ * fsync'd, renamed over it: FILE is always whole; an existing file keeps its mode and owner,
+ * a new one is 0644 minus the umask). Errors writing stdout are caught at exit (close_stdout).
+ */
 static int write_output(const struct cli *cli, render_fn render, const void *arg)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *out = stdout;
-	int r, fd;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	bool color = want_color(cli, stdout);
+	FILE *mem = open_memstream(&buf, &len);
+	char why[256];
+	int r;
 
-	if (cli->output) {
-		if (asprintf(&tmp, "%s.XXXXXX", cli->output) < 0)
-			return -ENOMEM;
-		fd = mkstemp(tmp);
-		if (fd < 0) {
-			r = -errno;
-			error("--output %s: %s", cli->output, strerror(-r));
-			return r;
-		}
-		fchmod(fd, 0644);
-		out = fdopen(fd, "w");
-		if (!out) {
-			r = -errno;
-			close(fd);
-			unlink(tmp);
-			error("--output %s: %s", cli->output, strerror(-r));
-			return r;
-		}
+	if (!mem) {
+		error("out of memory");
+		return -ENOMEM;
 	}
-	r = render(out, arg, want_color(cli, out));
-	if (cli->output) {
-		if (fflush(out) != 0 || fsync(fileno(out)) < 0)
-			r = r ?: -errno;
-		if (fclose(out) != 0)
-			r = r ?: -errno;
-		if (r == 0 && rename(tmp, cli->output) < 0)
-			r = -errno;
-		if (r < 0) {
-			unlink(tmp);
-			error("--output %s: %s", cli->output, strerror(-r));
-		}
-	} else if (fflush(stdout) != 0) {
-		r = -EIO;
+	r = render(mem, arg, color);
+	if (fclose(mem) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		error("cannot render the output: %s", strerror(-r));
+		return r;
 	}
+	if (!cli->output) {
+		stdout_write(buf, len);
+		return 0;
+	}
+	r = file_replace(cli->output, buf, len, 0644, REPLACE_KEEP, why, sizeof(why));
+	if (r < 0)
+		error("--output %s: %s", cli->output, why);
 	return r;
+}
+
+/* At exit, as coreutils' close_stdout: output that could not be written is an error with a
+ * message and exit status 3, never a silent success (`virt-doctor list >/dev/full`). */
+static void close_stdout(void)
+{
+	bool prev = ferror(stdout);
+	int r;
+
+	errno = 0;
+	r = fclose(stdout);
+	if (prev || (r != 0 && errno != EBADF)) {
+		int e = stdout_errno ? stdout_errno : r != 0 ? errno : 0;
+
+		if (e)
+			error("write error: %s", strerror(e));
+		else
+			error("write error");
+		_exit(EXIT_USAGE);
+	}
 }
 
 static int render_report(FILE *out, const void *arg, bool color)
@@ -324,7 +362,7 @@ static int run_and_report(struct cli *cli, const struct check *const *list, unsi
 		error("out of memory");
 		return EXIT_USAGE;
 	}
-	if (open_host(cli, &host) < 0)
+	if (output_check(cli) < 0 || open_host(cli, &host) < 0)
 		return EXIT_USAGE;
 	rep.generated_at = time(NULL);
 	rep.format = cli->format;
@@ -393,7 +431,9 @@ static int check_payload(const struct cli *cli)
 {
 	const char *path = cli->run.boot_payload;
 	unsigned mem = cli->run.boot_memory_mib ? cli->run.boot_memory_mib : 16;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Looked at, never opened: a FIFO would block (before --timeout is armed) and a device
+	 * node acts when opened. The VMM opens the file itself, the same careful way. */
+	_cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
 	struct stat st;
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -401,7 +441,7 @@ static int check_payload(const struct cli *cli)
 		return -errno;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		error("--payload %s: not a regular file", path);
+		error("--payload %s: is %s, not a regular file", path, file_kind(st.st_mode));
 		return -EINVAL;
 	}
 	if (st.st_size == 0) {
@@ -443,11 +483,15 @@ static int do_boot(struct cli *cli, int argc, char **argv)
 
 static int print_json(json_t *j)
 {
-	if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-		error("cannot write JSON");
+	/* Into memory first: a write error on stdout is close_stdout()'s to report, once. */
+	_cleanup_free_ char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+	if (!text) {
+		error("cannot render JSON: out of memory");
 		return EXIT_USAGE;
 	}
-	putchar('\n');
+	stdout_write(text, strlen(text));
+	stdout_write("\n", 1);
 	return 0;
 }
 
@@ -511,27 +555,20 @@ static bool confirm(unsigned n_fixes_planned)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-/* Render into memory, then stdout or -o FILE (atomically, through the fix engine's writer). */
+static int render_fix(FILE *out, const void *arg, bool color)
+{
+	const struct { const struct fix_report *rep; bool json; } *a = arg;
+
+	(void)color;
+	return a->json ? fix_report_json(out, a->rep) : fix_report_text(out, a->rep);
+}
+
+/* The plan to stdout or -o FILE, as write_output() does for reports. */
 static int emit_fix(const struct cli *cli, const struct fix_report *rep)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	int r;
+	struct { const struct fix_report *rep; bool json; } arg = { rep, cli->format == FORMAT_JSON };
 
-	if (!mem)
-		return -ENOMEM;
-	r = cli->format == FORMAT_JSON ? fix_report_json(mem, rep) : fix_report_text(mem, rep);
-	if (fclose(mem) != 0 || r < 0)
-		return r < 0 ? r : -EIO;
-	if (cli->output) {
-		r = write_file_atomic(cli->output, buf, 0644);
-		if (r < 0)
-			error("--output %s: %s", cli->output, strerror(-r));
-		return r < 0 ? r : 0;
-	}
-	fwrite(buf, 1, len, stdout);
-	return fflush(stdout) == 0 ? 0 : -EIO;
+	return write_output(cli, render_fix, &arg);
 }
 
 static int do_fix(struct cli *cli, int argc, char **argv)
@@ -612,6 +649,8 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		error("fix: --format %s is not a plan format; use text or json", format_names[cli->format]);
 		return EXIT_USAGE;
 	}
+	if (output_check(cli) < 0)
+		return EXIT_USAGE;	/* before anything is applied */
 	if (apply && geteuid() != 0) {
 		/* Refuse before reading anything: half a plan applied as a user helps nobody. */
 		fprintf(stderr, "%s: fix --apply changes the system and needs root. Run:\n  sudo", program);
@@ -671,8 +710,9 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 	code = 0;
 	if (apply && plan.n) {
 		struct apply_progress pg = { .out = stderr, .tty = isatty(STDERR_FILENO) };
-		struct apply_opts ao = { .offline = !host.live, .journal = journal, .argv = orig_argv,
+		struct apply_opts ao = { .offline = !host.live, .journal_fd = -1, .argv = orig_argv,
 					 .argc = orig_argc, .progress = &pg };
+		char why[256];
 
 		if (!yes && !isatty(STDIN_FILENO)) {
 			error("fix --apply: standard input is not a terminal, so I cannot ask; "
@@ -690,7 +730,17 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 				goto out;
 			}
 		}
+		/* The journal is how an interrupted apply is found later: no journal, no apply.
+		 * Only a regular file (or none yet) is appended to; nothing here blocks. */
+		ao.journal_fd = fix_journal_open(&host, journal, why, sizeof(why));
+		if (ao.journal_fd < 0) {
+			error("fix --apply: journal %s%s: %s; nothing was changed",
+			      journal || host.live ? "" : host.root, rep.journal_path, why);
+			code = EXIT_USAGE;
+			goto out;
+		}
 		rep.mutated = plan_apply(&host, &plan, &ao);
+		close(ao.journal_fd);
 		plan_verify(&host, &plan, ao.offline);
 		rep.applied = true;
 	} else if (apply) {
@@ -757,6 +807,8 @@ static int do_fleet(struct cli *cli, int argc, char **argv)
 		      format_names[cli->format]);
 		return EXIT_USAGE;
 	}
+	if (output_check(cli) < 0)
+		return EXIT_USAGE;
 	o.all_names = cli->verbose;
 	r = fleet_load(&f, argv + optind, (unsigned)(argc - optind), &o);
 	if (r < 0) {
@@ -829,6 +881,7 @@ int main(int argc, char **argv)
 
 	orig_argc = argc;
 	orig_argv = argv;
+	atexit(close_stdout);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
 		int r;

@@ -1067,20 +1067,20 @@ static void test_kmod_real_insert(void **state)
 
 static void test_write_file_atomic(void **state)
 {
-	char dir[] = "/tmp/vd-fix-write.XXXXXX", path[256];
+	char dir[] = "/tmp/vd-fix-write.XXXXXX", path[256], why[256];
 	struct stat st;
 	char *text;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	sfmt(path, "%s/a/b/c.conf", dir);
-	assert_int_equal(write_file_atomic(path, "x = 1\n", 0644), 0);
-	assert_int_equal(write_file_atomic(path, "x = 1\n", 0644), 1);
+	assert_int_equal(write_file_atomic(path, "x = 1\n", 0644, why, sizeof(why)), 0);
+	assert_int_equal(write_file_atomic(path, "x = 1\n", 0644, why, sizeof(why)), 1);
 	/* Another mode is a change too. */
-	assert_int_equal(write_file_atomic(path, "x = 1\n", 0600), 0);
+	assert_int_equal(write_file_atomic(path, "x = 1\n", 0600, why, sizeof(why)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(write_file_atomic(path, "x = 2\n", 0600), 0);
+	assert_int_equal(write_file_atomic(path, "x = 2\n", 0600, why, sizeof(why)), 0);
 	text = slurp(path);
 	assert_string_equal(text, "x = 2\n");
 	free(text);

@@ -16,6 +16,7 @@
 #include "checks/kmod_dl.h"
 #include "fixes/fix.h"
 #include "fixes/journal.h"
+#include "safefile.h"
 #include "util.h"
 
 /* Commands run with this PATH and nothing else from our environment but the locale. */
@@ -289,87 +290,9 @@ static void test_hook(const char *env, unsigned *counter)
 		raise(SIGKILL);
 }
 
-/* Temp files ".BASE.vd-PID-XXXX" left by a writer that was killed before its rename (the
- * target itself is intact: old or absent). A live writer's temp is left alone. */
-static void remove_stale_temps(int dfd, const char *base)
+static void kill_before_rename_hook(void)
 {
-	char prefix[NAME_MAX + 8];
-	int fd;
-	DIR *d;
-	struct dirent *de;
-
-	if ((size_t)snprintf(prefix, sizeof(prefix), ".%s.vd-", base) >= sizeof(prefix))
-		return;
-	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		char *end;
-		long pid;
-
-		if (!startswith(de->d_name, prefix))
-			continue;
-		errno = 0;
-		pid = strtol(de->d_name + strlen(prefix), &end, 10);
-		if (errno || pid <= 0 || *end != '-' || pid == getpid())
-			continue;
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-			unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
-}
-
-/* Write base inside the directory dfd: temp file, fsync, rename, fsync of the directory.
- * 0 written, 1 already so (same content and mode), -errno. */
-static int write_at(int dfd, const char *base, const char *content, unsigned mode)
-{
-	size_t len = strlen(content);
-	char tmp[NAME_MAX + 1];
-	struct stat st;
-	int fd, r = 0;
-
-	fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		char *old = malloc(len + 2);
-		ssize_t n = old ? read(fd, old, len + 1) : -1;
-		bool same = n == (ssize_t)len && memcmp(old, content, len) == 0 &&
-			    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == mode;
-
-		free(old);
-		close(fd);
-		if (same)
-			return 1;
-	}
-	remove_stale_temps(dfd, base);
-	for (unsigned attempt = 0;; attempt++) {
-		/* The pid in the name lets a later run tell a dead writer's temp from a live one's. */
-		if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.vd-%d-%04x", base, (int)getpid(),
-				     (unsigned)(now_us() + attempt) & 0xffff) >= sizeof(tmp))
-			return -ENAMETOOLONG;
-		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0 || errno != EEXIST || attempt > 100)
-			break;
-	}
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, mode) < 0 || write(fd, content, len) != (ssize_t)len || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
-	close(fd);
-	if (r == 0)
-		test_hook(TEST_KILL_BEFORE_RENAME_ENV, &writes_before_rename);
-	if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlinkat(dfd, tmp, 0);
-		return r;
-	}
-	fsync(dfd);	/* the rename is durable once the directory is */
-	return 0;
+	test_hook(TEST_KILL_BEFORE_RENAME_ENV, &writes_before_rename);
 }
 
 static void split_path(const char *path, char *dir, size_t size, const char **base)
@@ -385,22 +308,27 @@ static void split_path(const char *path, char *dir, size_t size, const char **ba
 		snprintf(dir, size, "%.*s", (int)(slash - path), path);
 }
 
-int write_file_atomic(const char *path, const char *content, unsigned mode)
+int write_file_atomic(const char *path, const char *content, unsigned mode, char *why, size_t size)
 {
 	char dir[PATH_MAX];
 	const char *base;
-	int dfd, r;
+	_cleanup_close_ int dfd = -1;
+	int r;
 
 	split_path(path, dir, sizeof(dir), &base);
 	r = mkdir_parents(path, 0755);
-	if (r < 0)
+	if (r < 0) {
+		snprintf(why, size, "%s", strerror(-r));
 		return r;
+	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	r = write_at(dfd, base, content, mode);
-	close(dfd);
-	return r;
+	if (dfd < 0) {
+		r = -errno;
+		snprintf(why, size, "%s", strerror(-r));
+		return r;
+	}
+	return file_replace_at(dfd, base, content, strlen(content), mode, REPLACE_SKIP_SAME,
+			       kill_before_rename_hook, why, size);
 }
 
 /*
@@ -445,9 +373,10 @@ static int host_mkdirs(const struct host *h, char *dir)
 /*
  * The same, for a path on the host being fixed: under --root every directory is resolved
  * inside the root (a symlink in an image cannot send the write to the real /etc), and missing
- * directories are created there.
+ * directories are created there. The target itself must be absent or a regular file.
  */
-static int host_write_file(const struct host *h, const char *path, const char *content, unsigned mode)
+static int host_write_file(const struct host *h, const char *path, const char *content, unsigned mode,
+			   char *why, size_t size)
 {
 	char dir[PATH_MAX];
 	const char *base;
@@ -458,43 +387,53 @@ static int host_write_file(const struct host *h, const char *path, const char *c
 		return -EINVAL;
 	split_path(path, dir, sizeof(dir), &base);
 	r = host_mkdirs(h, dir);
-	if (r < 0)
+	if (r == 0) {
+		dfd = host_open(h, dir, O_RDONLY | O_DIRECTORY);
+		r = dfd < 0 ? dfd : 0;
+	}
+	if (r < 0) {
+		snprintf(why, size, "%.120s: %s", dir, strerror(-r));
 		return r;
-	dfd = host_open(h, dir, O_RDONLY | O_DIRECTORY);
-	if (dfd < 0)
-		return dfd;
-	return write_at(dfd, base, content, mode);
-}
-
-/* The default journal, inside the root when there is one. */
-static FILE *host_journal_open(const struct host *h)
-{
-	char dir[] = "/var/log/virt-doctor";
-	_cleanup_close_ int dfd = -1;
-	int fd;
-
-	if (host_mkdirs(h, dir) < 0)
-		return NULL;
-	dfd = host_open(h, dir, O_PATH | O_DIRECTORY);
-	if (dfd < 0)
-		return NULL;
-	fd = openat(dfd, "journal.jsonl", O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-	return fd < 0 ? NULL : fdopen(fd, "a");
+	}
+	return file_replace_at(dfd, base, content, strlen(content), mode, REPLACE_SKIP_SAME,
+			       kill_before_rename_hook, why, size);
 }
 
 #define JOURNAL_DEFAULT "/var/log/virt-doctor/journal.jsonl"
+
+int fix_journal_open(const struct host *h, const char *path, char *why, size_t size)
+{
+	char dir[] = "/var/log/virt-doctor";
+	_cleanup_close_ int dfd = -1;
+	mode_t found = 0;
+	int fd, r;
+
+	if (path) {
+		/* --journal FILE: a path on this machine, as given. */
+		r = mkdir_parents(path, 0750);
+		fd = r < 0 ? r : open_append(path, 0640, &found);
+	} else {
+		/* The default, inside the root when there is one. */
+		r = host_mkdirs(h, dir);
+		dfd = r < 0 ? r : host_open(h, dir, O_PATH | O_DIRECTORY);
+		fd = dfd < 0 ? dfd : open_append_at(dfd, "journal.jsonl", 0640, &found);
+	}
+	if (fd < 0)
+		file_refusal(fd, found, why, size);
+	return fd;
+}
 
 int fix_journal_read(const struct host *h, const char *path, struct journal_state *st)
 {
 	_cleanup_close_ int fd = -1;
 
 	memset(st, 0, sizeof(*st));
-	/* O_NONBLOCK: a FIFO put where the journal goes must not hang the plan; the reader
-	 * refuses anything but a regular file. */
+	/* Looked at through O_PATH first: a FIFO put where the journal goes must not hang the
+	 * plan, and a device node there is never opened. */
 	if (path) {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		fd = open_regular_at(AT_FDCWD, path, O_RDONLY, true, NULL);
 		if (fd < 0)
-			return -errno;
+			return fd;
 	} else {
 		fd = host_open_regular(h, JOURNAL_DEFAULT);
 	}
@@ -529,9 +468,9 @@ static json_t *journal_line_new(const char *event, const char *run)
  * whose buffer would split a long line in two writes): a kill leaves whole lines, at most a
  * last one without its newline (the reader skips it), and two applies at once never mix
  * inside a line. */
-static void journal_emit(FILE *j, json_t *o)
+static void journal_emit(int j, json_t *o)
 {
-	char *line = j && o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *line = j >= 0 && o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
 	if (line) {
 		size_t n = strlen(line);
@@ -540,7 +479,7 @@ static void journal_emit(FILE *j, json_t *o)
 		if (nl) {
 			line = nl;
 			line[n] = '\n';
-			if (write(fileno(j), line, n + 1) < 0) {
+			if (write(j, line, n + 1) < 0) {
 				/* The journal is a record, not a precondition: the apply goes on. */
 			}
 		}
@@ -549,11 +488,11 @@ static void journal_emit(FILE *j, json_t *o)
 	json_decref(o);
 }
 
-static void journal_start(FILE *j, const char *run, const struct plan *plan, const struct apply_opts *o)
+static void journal_start(int j, const char *run, const struct plan *plan, const struct apply_opts *o)
 {
 	json_t *line, *argv = json_array(), *ids = json_array();
 
-	if (!j) {
+	if (j < 0) {
 		json_decref(argv);
 		json_decref(ids);
 		return;
@@ -578,11 +517,11 @@ static void journal_start(FILE *j, const char *run, const struct plan *plan, con
 	journal_emit(j, line);
 }
 
-static void journal_end(FILE *j, const char *run, unsigned steps, unsigned failed, bool mutated)
+static void journal_end(int j, const char *run, unsigned steps, unsigned failed, bool mutated)
 {
 	json_t *line;
 
-	if (!j)
+	if (j < 0)
 		return;
 	line = journal_line_new("apply-end", run);
 	json_object_set_new(line, "outcome", json_string(failed ? "failed" : "completed"));
@@ -592,12 +531,12 @@ static void journal_end(FILE *j, const char *run, unsigned steps, unsigned faile
 	journal_emit(j, line);
 }
 
-static void journal(FILE *j, const char *run, const struct fix_plan *p, unsigned idx, const struct step *s,
+static void journal(int j, const char *run, const struct fix_plan *p, unsigned idx, const struct step *s,
 		    bool offline)
 {
 	json_t *o, *argv;
 
-	if (!j)
+	if (j < 0)
 		return;
 	o = journal_line_new("step", run);
 	json_object_set_new(o, "fix", json_string(p->fix->id));
@@ -718,26 +657,30 @@ static void run_step(struct host *h, struct step *s, bool offline, const struct 
 	}
 	switch (s->kind) {
 	case STEP_WRITE: {
-		r = host_write_file(h, s->path, s->content, s->mode);
+		char why[200];
+
+		r = host_write_file(h, s->path, s->content, s->mode, why, sizeof(why));
 		s->error = r < 0 ? r : 0;
 		s->result = r == 1 ? RESULT_UNCHANGED : r == 0 ? RESULT_DONE : RESULT_FAILED;
 		if (r < 0)
-			sfmt(s->note, "%s", strerror(-r));
+			sfmt(s->note, "%s", why);
 		break;
 	}
 	case STEP_SYSCTL: {
 		char now[32];
 		_cleanup_close_ int fd = -1;
+		mode_t found = 0;
 
 		if (host_read_line(h, s->path, now, sizeof(now)) == 0 && streq(now, s->content)) {
 			s->result = RESULT_UNCHANGED;
 			break;
 		}
-		fd = open(s->path, O_WRONLY | O_CLOEXEC);
+		/* A /proc/sys file is a regular file; anything else there is not ours to write. */
+		fd = open_regular_at(AT_FDCWD, s->path, O_WRONLY, true, &found);
 		if (fd < 0 || write(fd, s->content, strlen(s->content)) < 0) {
-			s->error = -errno;
+			s->error = fd < 0 ? fd : -errno;
 			s->result = RESULT_FAILED;
-			sfmt(s->note, "%s", strerror(errno));
+			file_refusal(s->error, found, s->note, sizeof(s->note));
 		} else
 			s->result = RESULT_DONE;
 		break;
@@ -759,19 +702,13 @@ static void run_step(struct host *h, struct step *s, bool offline, const struct 
 
 bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o)
 {
-	_cleanup_fclose_ FILE *j = NULL;
+	int j = o->journal_fd;
 	bool mutated = false;
 	unsigned journaled = 0, failed_steps = 0;
 	char run[48];
 	struct tm tm;
 	time_t now = time(NULL);
 
-	if (o->journal) {
-		mkdir_parents(o->journal, 0750);
-		j = fopen(o->journal, "ae");
-	} else {
-		j = host_journal_open(h);
-	}
 	/* The run id ties the step lines to their start and end: time and pid are unique enough
 	 * on one host, and say when and what without a lookup. */
 	gmtime_r(&now, &tm);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Distribution data: parse data/distros/NAME.ini with inih, validate keys, pick by os-release. */
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <sys/stat.h>
 
 #include "config.h"
 #include "fixes/distro.h"
+#include "safefile.h"
 #include "util.h"
 
 /* Every key a data file may set; '*' marks keys that may carry an ".<arch>" suffix. */
@@ -233,20 +235,29 @@ int distro_set_load(struct distro_set *set, const char *dir, char *err, size_t e
 		_cleanup_free_ char *text = NULL;
 		_cleanup_fclose_ FILE *f = NULL;
 		size_t len = 0;
+		mode_t found = 0;
+		int fd;
 
 		if (r < 0 || !set->d || !names[i]) {
 			free(names[i]);
 			continue;
 		}
 		sfmt(path, "%s/%s", dir, names[i]);
-		f = fopen(path, "re");
+		/* A FIFO named *.ini must not hang fix, nor a device node be opened. */
+		fd = open_regular_at(AT_FDCWD, path, O_RDONLY, false, &found);
+		f = fd >= 0 ? fdopen(fd, "r") : NULL;
+		if (fd >= 0 && !f)
+			close(fd);
 		if (f) {
 			text = malloc(65536);
 			len = text ? fread(text, 1, 65535, f) : 0;
 		}
 		if (!text || !f || ferror(f) || len == 65535) {
+			char why[128];
+
+			file_refusal(fd < 0 ? fd : -errno, found, why, sizeof(why));
 			snprintf(err, errsize, "%s:0: %s", path,
-				 !f ? strerror(errno) : "cannot read (or larger than 64 KiB)");
+				 !f ? why : "cannot read (or larger than 64 KiB)");
 			r = -EBADMSG;
 		} else {
 			text[len] = '\0';

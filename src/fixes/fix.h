@@ -147,8 +147,7 @@ void fix_progress_end(const struct apply_progress *pg, const struct fix_plan *p,
 
 struct apply_opts {
 	const struct apply_progress *progress;	/* NULL: silent */
-	const char *journal;	/* --journal FILE, or NULL: /var/log/virt-doctor/journal.jsonl
-				 * on the host (inside the root under --root) */
+	int journal_fd;		/* from fix_journal_open(), or -1: no journal. Set it: 0 is stdin */
 	bool offline;		/* --root: live steps are listed, not run */
 	char *const *argv;	/* the command line, summarized in the journal's apply-start */
 	int argc;
@@ -161,8 +160,15 @@ bool plan_apply(struct host *h, struct plan *plan, const struct apply_opts *o);
  * running kernel's). 0, 1 when it was already loaded, or -errno with msg filled. */
 int kmod_load(const char *moddir, const char *const *configs, const char *name, char *msg, size_t size);
 
-/* Atomic, idempotent write of a file: 0 written, 1 unchanged, -errno. */
-int write_file_atomic(const char *path, const char *content, unsigned mode);
+/* Atomic, idempotent write of a file, its directories created: 0 written, 1 unchanged, -errno
+ * with why filled. The file must be absent or a regular file (see safefile.h). */
+int write_file_atomic(const char *path, const char *content, unsigned mode, char *why, size_t size);
+
+/* Open the journal for appending (path NULL: /var/log/virt-doctor/journal.jsonl on the host,
+ * inside the root under --root): an existing regular file or a new one (0640); a symlink,
+ * FIFO, device node, socket or directory there is refused, and nothing blocks. fd, or -errno
+ * with why filled. */
+int fix_journal_open(const struct host *h, const char *path, char *why, size_t size);
 
 /* What the journal says about the last --apply (path NULL: the default journal, inside the
  * root under --root). 0, or -errno (-ENOENT: no journal yet). */

@@ -20,17 +20,30 @@
 
 static int load_payload(const char *path, size_t mem_size, uint8_t **img, size_t *len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_PATH first: a FIFO would block before the watchdog exists, and open(2) of a device
+	 * node acts by itself. Only a regular file within bounds is opened for real. */
+	_cleanup_close_ int pfd = open(path, O_PATH | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
 	_cleanup_free_ uint8_t *buf = NULL;
-	struct stat st;
+	struct stat st, st2;
+	char proc[64];
 	size_t got = 0;
 
-	if (fd < 0)
+	if (pfd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0)
+	if (fstat(pfd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > VMM_MAX_PAYLOAD ||
 	    VD_LOAD_ADDR + (uint64_t)st.st_size > mem_size)
+		return -EINVAL;
+	/* That same inode, through the O_PATH fd's magic link; without /proc, by path again. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
 		return -EINVAL;
 	buf = malloc((size_t)st.st_size);
 	if (!buf)
