@@ -739,7 +739,7 @@ static int do_fleet(struct cli *cli, int argc, char **argv)
 			}
 		} else if (c == OPT_NOW) {
 			if (fleet_parse_time(optarg, &o.now) < 0) {
-				error("--now: '%s' is not an RFC 3339 time or @EPOCH", optarg);
+				error("--now: '%s' is not an RFC 3339 time or @EPOCH from 1970 to 9999", optarg);
 				return EXIT_USAGE;
 			}
 		} else if (c == '?' || c == ':') {
