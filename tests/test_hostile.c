@@ -577,6 +577,45 @@ static void test_device_node_never_opened(void **state)
 	remove_tree(dir);
 }
 
+/*
+ * Issue 12 item 8: `fix` printed os-release's PRETTY_NAME and the user name raw (ESC, OSC, C1
+ * reached the terminal), and `fix --format json` with an ID that is not UTF-8 exited 3 with
+ * nothing on stdout or stderr. Text escapes them; JSON carries U+FFFD and stays valid.
+ */
+static void test_fix_strings_sanitized(void **state)
+{
+	static char *const evil_user[] = { (char *)"SUDO_USER=al\x1b[31mice\xc2\x9b", NULL };
+	static char *const bad_user[] = { (char *)"SUDO_USER=b\xffob", NULL };
+	char dir[256];
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	put_str(dir, "/etc/os-release", "PRETTY_NAME=\"Evil\x1b]0;pwned\x07 \xc2\x9b" "2J\"\n"
+		"ID=debian\nVERSION_ID=12\n");
+	RUN_ENV(&res, evil_user, "--root", dir, "fix");
+	assert_int_not_equal(res.status, 3);
+	assert_null(strchr(res.out, '\x1b'));
+	assert_null(strchr(res.out, '\x07'));
+	assert_null(strstr(res.out, "\xc2\x9b"));
+	assert_non_null(strstr(res.out, "plan for Evil\\x1b]0;pwned\\x07 \\xc2\\x9b2J\n"));
+	assert_non_null(strstr(res.out, "user: al\\x1b[31mice\\xc2\\x9b (SUDO_USER)\n"));
+	result_clear(&res);
+
+	put_str(dir, "/etc/os-release", "PRETTY_NAME=\"Deb\xff\"\nID=deb\xff" "ian\nVERSION_ID=12\n");
+	RUN_ENV(&res, bad_user, "--root", dir, "--format", "json", "fix");
+	if (res.status == 3)
+		fail_msg("fix --format json exited 3; stderr: %s", res.err);
+	j = parse_json(res.out);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "distro"), "id")),
+			    "deb\xef\xbf\xbd" "ian");
+	assert_string_equal(json_string_value(json_object_get(j, "user")), "b\xef\xbf\xbd" "ob");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_hostname_not_utf8),
 		cmocka_unit_test(test_group_malformed),
 		cmocka_unit_test(test_device_node_never_opened),
+		cmocka_unit_test(test_fix_strings_sanitized),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
