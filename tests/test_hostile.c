@@ -616,6 +616,174 @@ static void test_fix_strings_sanitized(void **state)
 	remove_tree(dir);
 }
 
+/*
+ * Issue 12 item 12, the command line: the default verb's options work without naming it; a
+ * long option without its value is named as typed (it printed '-\0'); argv in a message is
+ * sanitized; `check X X` runs X once; ids past the 64th are not dropped.
+ */
+static void test_cli_arguments(void **state)
+{
+	char dir[256], *argv[96];
+	struct result res = { 0 };
+	unsigned n = 0;
+	json_t *j, *c;
+	size_t i;
+
+	(void)state;
+	RUN(&res, "--no-boot", "--format", "json");
+	if (res.status >= 3)
+		fail_msg("virt-doctor --no-boot: exit %d: %s", res.status, res.err);
+	j = parse_json(res.out);
+	assert_string_equal(check_status(j, "vm.smoke_boot"), "skip");
+	assert_non_null(strstr(json_string_value(json_object_get(find_check(j, "vm.smoke_boot"), "summary")),
+			       "--no-boot"));
+	json_decref(j);
+	result_clear(&res);
+	RUN(&res, "--no-boot", "list");
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "--no-boot: an option of doctor and check, not of 'list'"));
+	result_clear(&res);
+
+	/* Missing values, short and long, before and after the verb: named, no NUL byte. */
+	{
+		static const struct { const char *args[3], *says; } cases[] = {
+			{ { "--root" }, "virt-doctor: option '--root' needs a value\n" },
+			{ { "check", "--root" }, "virt-doctor: check: option '--root' needs a value\n" },
+			{ { "check", "--format" }, "virt-doctor: check: option '--format' needs a value\n" },
+			{ { "fix", "--only" }, "virt-doctor: fix: option '--only' needs a value\n" },
+			{ { "fleet", "--now" }, "virt-doctor: fleet: option '--now' needs a value\n" },
+			{ { "-o" }, "virt-doctor: option '-o' needs a value\n" },
+			{ { "--quiet=yes" }, "virt-doctor: option '--quiet' takes no value\n" },
+			{ { "check", "--bogus=1" }, "virt-doctor: check: unknown option '--bogus' (see --help)\n" },
+			{ { "--ver" }, "virt-doctor: option '--ver' is ambiguous (see --help)\n" },
+			{ { "-Z" }, "virt-doctor: unknown option '-Z' (see --help)\n" },
+		};
+
+		for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+			char *a[] = { (char *)VD_BIN, (char *)cases[k].args[0], (char *)cases[k].args[1],
+				      (char *)cases[k].args[2], NULL };
+
+			run_env(&res, NULL, a);
+			assert_int_equal(res.status, 3);
+			if (!streq(res.err, cases[k].says))
+				fail_msg("case %zu: expected \"%s\", got \"%s\"", k, cases[k].says, res.err);
+			result_clear(&res);
+		}
+	}
+
+	/* argv quoted in a message reaches the terminal escaped. */
+	RUN(&res, "check", "no\x1b]0;title\x07such\xc2\x9b");
+	assert_int_equal(res.status, 3);
+	assert_null(strchr(res.err, '\x1b'));
+	assert_null(strstr(res.err, "\xc2\x9b"));
+	assert_non_null(strstr(res.err, "'no\\x1b]0;title\\x07such\\xc2\\x9b'"));
+	result_clear(&res);
+	RUN(&res, "--root", "/nonexistent/\x1b[2J");
+	assert_int_equal(res.status, 3);
+	assert_null(strchr(res.err, '\x1b'));
+	assert_non_null(strstr(res.err, "--root /nonexistent/\\x1b[2J: "));
+	result_clear(&res);
+	RUN(&res, "--format", "\x1b[5m");
+	assert_null(strchr(res.err, '\x1b'));
+	result_clear(&res);
+
+	/* check X X runs X once; 70 ids, then one more: nothing dropped. */
+	make_root(dir, sizeof(dir));
+	argv[n++] = (char *)VD_BIN;
+	argv[n++] = (char *)"--root";
+	argv[n++] = dir;
+	argv[n++] = (char *)"--format";
+	argv[n++] = (char *)"json";
+	argv[n++] = (char *)"check";
+	for (unsigned k = 0; k < 70; k++)
+		argv[n++] = (char *)(k % 2 ? "host.os" : "cpu.virt_extensions");
+	argv[n++] = (char *)"kvm.device";
+	argv[n] = NULL;
+	run_env(&res, NULL, argv);
+	j = parse_json(res.out);
+	assert_int_equal(json_array_size(json_object_get(j, "checks")), 3);
+	json_array_foreach(json_object_get(j, "checks"), i, c) {
+		static const char *const order[] = { "cpu.virt_extensions", "host.os", "kvm.device" };
+
+		assert_string_equal(json_string_value(json_object_get(c, "id")), order[i]);
+	}
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/* How many *.ini entries readdir lists in dir before name (not counting it). */
+static unsigned readdir_position(const char *dir, const char *name)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) && !streq(de->d_name, name))
+		n += strstr(de->d_name, ".ini") != NULL;
+	return n;
+}
+
+/*
+ * Issue 12 item 12, the limits: more than 64 data files lost debian.ini (cut in readdir order,
+ * before sorting); a cpuinfo line was cut at 4095 characters, so vmx past the cut read as "no
+ * VT-x"; MemTotal 2^64-1 came out as -1 in JSON.
+ */
+static void test_cli_limits(void **state)
+{
+	char dir[256], data[] = "/tmp/vd-hostile-data.XXXXXX", path[512], name[64];
+	struct result res = { 0 };
+	_cleanup_free_ char *debian = NULL, *flags = NULL;
+	size_t off = 0;
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	assert_non_null(mkdtemp(data));
+	sfmt(path, "%s/data/distros/debian.ini", VD_SRCDIR);
+	debian = slurp(path);
+	assert_non_null(debian);
+	/* More files until readdir lists 64 before debian.ini, where the old cut fell. */
+	sfmt(path, "%s/debian.ini", data);
+	put_str("", path, debian);
+	for (unsigned k = 0; k < 5000 && readdir_position(data, "debian.ini") <= 64; k++) {
+		sfmt(name, "/a%04u.ini", k);
+		sfmt(path, "[distro]\nname = Other %u\nids = other%u\n", k, k);
+		put_str(data, name, path);
+	}
+	assert_true(readdir_position(data, "debian.ini") > 64);
+	RUN(&res, "--root", dir, "fix", "--data-dir", data);
+	if (!strstr(res.out, "distro data: debian.ini (Debian, ID=debian)"))
+		fail_msg("debian.ini lost among the data files: %s%s", res.out, res.err);
+	result_clear(&res);
+	remove_tree(data);
+
+	/* A flags line of 9000 characters with vmx at its end. */
+	flags = malloc(10000);
+	assert_non_null(flags);
+	off += (size_t)sprintf(flags, "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Long\nflags\t\t: fpu");
+	while (off < 9000)
+		off += (size_t)sprintf(flags + off, " x%04zu", off);
+	sprintf(flags + off, " lm vmx ept\n\n");
+	put_str(dir, "/proc/cpuinfo", flags);
+	j = run_json(&res, dir);
+	assert_says(j, "cpu.virt_extensions", "pass", "", "VT-x");
+	json_decref(j);
+	result_clear(&res);
+
+	/* Unsigned values past INT64_MAX saturate; a signed one is not a count. */
+	put_str(dir, "/proc/meminfo", "MemTotal:       18446744073709551615 kB\n"
+		"MemAvailable:   6135872 kB\nHugePages_Total:      -1\nHugepagesize:       2048 kB\n");
+	j = run_json(&res, dir);
+	assert_true(json_integer_value(detail(j, "host.resources", "mem_total_kib")) == INT64_MAX);
+	assert_true(json_is_null(detail(j, "host.resources", "hugepages_total")));
+	assert_int_equal(json_integer_value(detail(j, "host.resources", "mem_available_kib")), 6135872);
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -629,6 +797,8 @@ int main(void)
 		cmocka_unit_test(test_group_malformed),
 		cmocka_unit_test(test_device_node_never_opened),
 		cmocka_unit_test(test_fix_strings_sanitized),
+		cmocka_unit_test(test_cli_arguments),
+		cmocka_unit_test(test_cli_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
