@@ -784,6 +784,56 @@ static void test_cli_limits(void **state)
 	remove_tree(dir);
 }
 
+/*
+ * Issue 12 item 12: four concurrent 8-vCPU 1 GiB boots on this 2-core host take 5.4 s each
+ * (1.3 s alone) and were judged "stuck in a hypercall or loop". With --timeout 2 they time
+ * out here; each must say the guest was progressing, never stuck. A host fast enough to
+ * finish them passes them instead.
+ */
+static void test_concurrent_boots_slow(void **state)
+{
+	char dir[] = "/tmp/vd-hostile-boots.XXXXXX", cmd[2048], path[512];
+	struct result res = { 0 };
+	unsigned slow = 0;
+
+	(void)state;
+	if (access("/dev/kvm", R_OK | W_OK) != 0)
+		SKIP_BECAUSE("/dev/kvm cannot be opened read-write");
+	assert_non_null(mkdtemp(dir));
+	sfmt(cmd, "for i in 1 2 3 4; do %s --format json boot --vcpus 8 --memory 1024 --timeout 2 "
+	     "> %s/$i.json & done; wait", VD_BIN, dir);
+	run_env(&res, NULL, (char *const[]){ (char *)"/bin/sh", (char *)"-c", cmd, NULL });
+	assert_int_equal(res.status, 0);
+	result_clear(&res);
+	for (unsigned i = 1; i <= 4; i++) {
+		_cleanup_free_ char *text = NULL;
+		const char *sum, *st, *progress;
+		json_t *j;
+
+		sfmt(path, "%s/%u.json", dir, i);
+		text = slurp(path);
+		assert_non_null(text);
+		j = parse_json(text);
+		st = check_status(j, "vm.smoke_boot");
+		sum = json_string_value(json_object_get(find_check(j, "vm.smoke_boot"), "summary"));
+		progress = json_string_value(detail(j, "vm.smoke_boot", "timeout_progress"));
+		print_message("boot %u: %s: %s\n", i, st, sum);
+		if (strstr(sum, "stuck") || strstr(sum, "hypercall"))
+			fail_msg("a slow boot judged stuck: %s", sum);
+		if (streq(st, "pass")) {
+			assert_true(json_is_null(detail(j, "vm.smoke_boot", "timeout_progress")));
+		} else {
+			assert_string_equal(json_string_value(detail(j, "vm.smoke_boot", "outcome")), "timeout");
+			assert_non_null(progress);
+			assert_string_equal(progress, "progressing");
+			slow++;
+		}
+		json_decref(j);
+	}
+	print_message("%u of 4 concurrent boots timed out as slow (progressing)\n", slow);
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -799,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_fix_strings_sanitized),
 		cmocka_unit_test(test_cli_arguments),
 		cmocka_unit_test(test_cli_limits),
+		cmocka_unit_test(test_concurrent_boots_slow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,6 +60,10 @@ static void run_smoke(struct check_ctx *ctx, struct check_result *r)
 	}
 	detail_stages(r, "stages", stages, (unsigned)rep.n_stages);
 	detail_str(r, "outcome", "%s", vmm_outcome_name(rep.outcome));
+	if (vmm_progress_name(rep.timeout_progress))
+		detail_str(r, "timeout_progress", "%s", vmm_progress_name(rep.timeout_progress));
+	else
+		detail_null(r, "timeout_progress");
 	detail_int(r, "vcpus", rep.vcpus);
 	detail_int(r, "memory_mib", rep.memory_mib);
 	detail_uint(r, "exits", rep.exits);
