@@ -834,6 +834,37 @@ static void test_concurrent_boots_slow(void **state)
 	remove_tree(dir);
 }
 
+/*
+ * The class of issue 12 item 9's deep report, in the fix journal: a line of 2000 '[' (well
+ * under the 8 KiB line limit) is parsed on the main thread, and under `ulimit -s 128`
+ * jansson's recursion crashed `fix`. The nesting is counted before jansson sees the line.
+ */
+static void test_journal_deep_nesting(void **state)
+{
+	char path[] = "/tmp/vd-hostile-journal.XXXXXX", cmd[1024];
+	char line[4002];
+	struct result res = { 0 };
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	memset(line, '[', 2000);
+	memset(line + 2000, ']', 2000);
+	line[4000] = '\n';
+	assert_int_equal(write(fd, line, 4001), 4001);
+	close(fd);
+	sfmt(cmd, "ulimit -s 128 && exec %s fix --journal %s", VD_BIN, path);
+	run_env(&res, NULL, (char *const[]){ (char *)"/bin/sh", (char *)"-c", cmd, NULL });
+	unlink(path);
+	if (res.status >= 128)
+		fail_msg("fix died of signal %d reading a deeply nested journal line", res.status - 128);
+	assert_true(res.status < 3);
+	assert_non_null(strstr(res.out, "1 malformed line skipped (line 1 of what was read: "
+				       "nested deeper than 16 levels)"));
+	result_clear(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -850,6 +881,7 @@ int main(void)
 		cmocka_unit_test(test_cli_arguments),
 		cmocka_unit_test(test_cli_limits),
 		cmocka_unit_test(test_concurrent_boots_slow),
+		cmocka_unit_test(test_journal_deep_nesting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
