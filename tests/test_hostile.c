@@ -759,6 +759,26 @@ static void test_cli_limits(void **state)
 	result_clear(&res);
 	remove_tree(data);
 
+	/* The same cut in the udev rules: 300 files in /etc/udev/rules.d (read first) pushed
+	 * /usr/lib's 50-udev-default.rules, which sets /dev/kvm's group, past the 256th. */
+	sfmt(path, "%s/etc/udev", dir);
+	mkdir(path, 0755);
+	sfmt(path, "%s/etc/udev/rules.d", dir);
+	mkdir(path, 0755);
+	for (unsigned k = 0; k < 300; k++) {
+		sfmt(name, "/etc/udev/rules.d/%03u-other.rules", k);
+		put_str(dir, name, "SUBSYSTEM==\"block\", GROUP=\"disk\"\n");
+	}
+	j = run_json(&res, dir);
+	{
+		const char *rule = json_string_value(detail(j, "kvm.device", "udev_rule"));
+
+		if (!rule || !strstr(rule, "/usr/lib/udev/rules.d/50-udev-default.rules:"))
+			fail_msg("kvm.device lost the rule among 301 files: %s", rule ? rule : "(null)");
+	}
+	json_decref(j);
+	result_clear(&res);
+
 	/* A flags line of 9000 characters with vmx at its end. */
 	flags = malloc(10000);
 	assert_non_null(flags);
