@@ -808,9 +808,10 @@ static void test_bash_completion(void **state)
 	     "t '%s' --format = json exp\n"
 	     "t '%s' --root '%s/contrib/system'\n"
 	     "t '%s' fix --only libvirt.st\n"
-	     "t '%s' check --de\n",
+	     "t '%s' check --de\n"
+	     "t '%s' -q --no-b\n",
 	     VD_SRCDIR, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_SRCDIR,
-	     VD_BIN, VD_BIN);
+	     VD_BIN, VD_BIN, VD_BIN);
 	run_env(&res, NULL, (char *const[]){ (char *)"/bin/bash", (char *)"--norc", (char *)"-c", script, NULL });
 	assert_int_equal(res.status, 0);
 	assert_string_equal(res.out, "complete -F _virt_doctor virt-doctor\n"
@@ -823,7 +824,8 @@ static void test_bash_completion(void **state)
 				     "explain\n"
 				     VD_SRCDIR "/contrib/systemd\n"
 				     "libvirt.start_default_network\n"
-				     "--deep\n");
+				     "--deep\n"
+				     "--no-boot\n");
 	result_clear(&res);
 }
 
