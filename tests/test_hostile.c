@@ -686,6 +686,14 @@ static void test_cli_arguments(void **state)
 	RUN(&res, "--format", "\x1b[5m");
 	assert_null(strchr(res.err, '\x1b'));
 	result_clear(&res);
+	/* The sudo line `fix --apply` prints for a user: pasteable, and still no raw ESC. */
+	if (geteuid() == 0) {
+		RUN_NOBODY(&res, "fix", "--apply", "--journal", "/tmp/j\x1b]0;t\x07\xff it's");
+		assert_int_equal(res.status, 3);
+		assert_null(strchr(res.err, '\x1b'));
+		assert_non_null(strstr(res.err, " --journal $'/tmp/j\\x1b]0;t\\x07\\xff it\\'s'\n"));
+		result_clear(&res);
+	}
 
 	/* check X X runs X once; 70 ids, then one more: nothing dropped. */
 	make_root(dir, sizeof(dir));
