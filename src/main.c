@@ -37,16 +37,24 @@ struct cli {
 
 static const char *program = "virt-doctor";
 
+/*
+ * Messages quote argv, paths and data files: the whole line goes through str_sanitize, so an
+ * argument with ESC, a C1 control or a new line reaches the terminal as \xNN, never raw.
+ */
 static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void error(const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL, *clean = NULL;
 	va_list ap;
+	int r;
 
-	fprintf(stderr, "%s: ", program);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (r < 0)
+		msg = NULL;
+	clean = msg ? str_sanitize(msg, STR_TEXT) : NULL;
+	fprintf(stderr, "%s: %s\n", program, clean ? clean : "out of memory formatting an error");
 }
 
 /* Global options: accepted before the verb and after it. */
@@ -60,8 +68,9 @@ enum {
 static int orig_argc;
 static char **orig_argv;
 
-#define GLOBAL_SHORTOPTS "+hqvo:"
-#define VERB_SHORTOPTS "hqvo:"	/* a verb's options may follow its operands */
+/* ':' first: a missing value is told from an unknown option. */
+#define GLOBAL_SHORTOPTS "+:hqvo:"
+#define VERB_SHORTOPTS ":hqvo:"	/* a verb's options may follow its operands */
 #define GLOBAL_LONGOPTS \
 	{ "root", required_argument, NULL, OPT_ROOT }, \
 	{ "format", required_argument, NULL, OPT_FORMAT }, \
@@ -74,6 +83,38 @@ static char **orig_argv;
 	{ "help", no_argument, NULL, 'h' }
 
 static void usage(FILE *out);
+
+/*
+ * getopt_long said '?' or ':'. Name the option as it was typed: a long option's optopt is its
+ * table value (OPT_ROOT is 0x100, which printed as '-\0'), an unknown one's is 0. The word is
+ * argv[optind - 1] for every long-option error; a short option is named by its character.
+ */
+static void option_error(const char *verb, int c, char **argv, const struct option *longopts)
+{
+	const char *word = optind > 0 ? argv[optind - 1] : "";
+	bool is_long = optopt == 0 || optopt > 0xff ||
+		       (strchr(VERB_SHORTOPTS, optopt) && startswith(word, "--"));
+	int len = is_long ? (int)strcspn(word, "=") : 0;
+	const char *pre = verb ? verb : "", *sep = verb ? ": " : "";
+	unsigned matches = 0;
+
+	/* getopt_long says '?' with optopt 0 for an abbreviation of two options too. */
+	for (const struct option *o = longopts; is_long && len > 2 && o->name; o++)
+		matches += strncmp(o->name, word + 2, (size_t)len - 2) == 0;
+
+	if (c == ':' && is_long)
+		error("%s%soption '%.*s' needs a value", pre, sep, len, word);
+	else if (c == ':')
+		error("%s%soption '-%c' needs a value", pre, sep, optopt);
+	else if (is_long && optopt)
+		error("%s%soption '%.*s' takes no value", pre, sep, len, word);
+	else if (is_long && matches > 1)
+		error("%s%soption '%.*s' is ambiguous (see --help)", pre, sep, len, word);
+	else if (is_long)
+		error("%s%sunknown option '%.*s' (see --help)", pre, sep, len, word);
+	else
+		error("%s%sunknown option '-%c' (see --help)", pre, sep, optopt);
+}
 
 /* 1 = handled, 0 = not a global option, -1 = bad value (already reported). */
 static int global_option(struct cli *cli, int c, const char *arg)
@@ -184,10 +225,7 @@ static int parse_verb_options(struct cli *cli, int argc, char **argv, const stru
 		int r;
 
 		if (c == '?' || c == ':') {
-			if (optopt)
-				error("%s: unknown option '-%c'", argv[0], optopt);
-			else
-				error("%s: unknown option '%s'", argv[0], argv[optind - 1]);
+			option_error(argv[0], c, argv, longopts);
 			return -1;
 		}
 		r = run_option(cli, c, optarg);
@@ -405,22 +443,33 @@ static int do_doctor(struct cli *cli, int argc, char **argv)
 	return run_and_report(cli, NULL, 0, false);
 }
 
+/*
+ * Each id once, in the order first named: `check X X` ran X twice, and ids past the 64th were
+ * dropped without a word. Deduplicated, there are never more than n_checks.
+ */
 static int do_check(struct cli *cli, int argc, char **argv)
 {
-	const struct check *list[64];
+	_cleanup_free_ const struct check **list = calloc(n_checks, sizeof(*list));
 	unsigned n = 0;
 	int i = parse_verb_options(cli, argc, argv, run_longopts);
 
 	if (i < 0)
 		return EXIT_USAGE;
+	if (!list) {
+		error("out of memory");
+		return EXIT_USAGE;
+	}
 	for (; i < argc; i++) {
 		const struct check *c = check_find(argv[i]);
+		unsigned k = 0;
 
 		if (!c) {
 			error("check: unknown check id '%s' (virt-doctor list shows them)", argv[i]);
 			return EXIT_USAGE;
 		}
-		if (n < ARRAY_SIZE(list))
+		while (k < n && list[k] != c)
+			k++;
+		if (k == n)
 			list[n++] = c;
 	}
 	return run_and_report(cli, list, n, false);
@@ -583,8 +632,9 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *only[32], *journal = NULL, *data_dir = NULL;
-	unsigned n_only = 0;
+	_cleanup_free_ const char **only = calloc(n_fixes, sizeof(*only));
+	const char *journal = NULL, *data_dir = NULL;
+	unsigned n_only = 0, k;
 	bool apply = false, yes = false;
 	struct distro_set set;
 	struct distro distro;
@@ -597,6 +647,10 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 	char dir[4096], err[512];
 	int c, code;
 
+	if (!only) {
+		error("out of memory");
+		return EXIT_USAGE;
+	}
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, VERB_SHORTOPTS, longopts, NULL)) != -1) {
@@ -612,7 +666,10 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 				error("fix: unknown fix id '%s' (docs/fix.md lists them)", optarg);
 				return EXIT_USAGE;
 			}
-			if (n_only < ARRAY_SIZE(only))
+			/* Each id once, so n_only never passes n_fixes and none is dropped. */
+			for (k = 0; k < n_only && !streq(only[k], optarg); k++)
+				;
+			if (k == n_only)
 				only[n_only++] = optarg;
 			continue;
 		case OPT_JOURNAL:
@@ -628,10 +685,7 @@ static int do_fix(struct cli *cli, int argc, char **argv)
 			return 0;
 		case '?':
 		case ':':
-			if (optopt)
-				error("fix: unknown option '-%c'", optopt);
-			else
-				error("fix: unknown option '%s'", argv[optind - 1]);
+			option_error("fix", c, argv, longopts);
 			return EXIT_USAGE;
 		default:
 			if (global_option(cli, c, optarg) <= 0) {
@@ -789,11 +843,11 @@ static int do_fleet(struct cli *cli, int argc, char **argv)
 			}
 		} else if (c == OPT_NOW) {
 			if (fleet_parse_time(optarg, &o.now) < 0) {
-				error("--now: '%s' is not an RFC 3339 time or @EPOCH", optarg);
+				error("--now: '%s' is not an RFC 3339 time or @EPOCH from 1970 to 9999", optarg);
 				return EXIT_USAGE;
 			}
 		} else if (c == '?' || c == ':') {
-			error("fleet: unknown option or missing value: '%s'", argv[optind - 1]);
+			option_error("fleet", c, argv, longopts);
 			return EXIT_USAGE;
 		} else if (global_option(cli, c, optarg) <= 0)
 			return EXIT_USAGE;
@@ -858,8 +912,8 @@ static void usage(FILE *out)
 		"  --no-cache            probe QEMU afresh: neither read nor write the probe cache\n"
 		"  --version, -h --help\n"
 		"doctor/check: --no-boot    skip vm.smoke_boot\n"
-		"              --deep       slower live probes: start QEMU with KVM (emulator.qemu);\n"
-		"                           also accepted before the command\n"
+		"              --deep       slower live probes: start QEMU with KVM (emulator.qemu)\n"
+		"              both also before the command; with none, they are doctor's\n"
 		"boot: --vcpus N --memory MiB --timeout SEC --payload FILE\n"
 		"fix: --apply --yes --only ID... --journal FILE --data-dir DIR --list\n"
 		"fleet: --stale-after DURATION (default 7d)  --now TIME (RFC 3339 or @EPOCH)\n\n"
@@ -868,14 +922,19 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	/* --deep is also accepted before the verb, since `virt-doctor --deep` reads naturally. */
+	/*
+	 * The default verb's options before any verb: `virt-doctor --no-boot` is `virt-doctor
+	 * doctor --no-boot`, as the usage line promises. --deep is accepted before any verb (it
+	 * always was); --no-boot only before doctor or check, the verbs it means something to.
+	 */
 	static const struct option longopts[] = {
 		GLOBAL_LONGOPTS,
 		{ "deep", no_argument, NULL, OPT_DEEP },
+		{ "no-boot", no_argument, NULL, OPT_NO_BOOT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .run = { .boot = true } };
-	const char *verb = "doctor";
+	const char *verb = "doctor", *no_boot = NULL;
 	char *default_argv[] = { (char *)"doctor", NULL };
 	int c;
 
@@ -886,13 +945,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
 		int r;
 
-		if (c == '?') {
-			if (optopt)
-				error("unknown option '-%c' (see --help)", optopt);
-			else
-				error("unknown option '%s' (see --help)", argv[optind - 1]);
+		if (c == '?' || c == ':') {
+			option_error(NULL, c, argv, longopts);
 			return EXIT_USAGE;
 		}
+		if (c == OPT_NO_BOOT)
+			no_boot = argv[optind - 1];
 		r = run_option(&cli, c, optarg);
 		if (r <= 0)
 			return EXIT_USAGE;
@@ -903,6 +961,10 @@ int main(int argc, char **argv)
 		argv = default_argv;
 		argc = 1;
 		optind = 0;
+	}
+	if (no_boot && !streq(verb, "doctor") && !streq(verb, "check")) {
+		error("%s: an option of doctor and check, not of '%s' (see --help)", no_boot, verb);
+		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
 		if (streq(verbs[i].name, verb))

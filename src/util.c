@@ -135,9 +135,50 @@ char *str_sanitize(const char *s, enum str_sanitize_mode mode)
 	return out;
 }
 
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0);
+}
+
+/* $'...' (bash, ksh, zsh, POSIX.1-2024): control characters and bytes that are not UTF-8 as
+ * \xNN, so the word is both harmless on a terminal and the same word when pasted. */
+static void fput_dollar_quoted(FILE *out, const char *w)
+{
+	const unsigned char *p = (const unsigned char *)w;
+
+	fputs("$'", out);
+	while (*p) {
+		uint32_t cp;
+		size_t n = utf8_seq(p, &cp);
+
+		if (n && !is_control(cp)) {
+			if (*p == '\'' || *p == '\\')
+				fputc('\\', out);
+			fwrite(p, 1, n, out);
+			p += n;
+			continue;
+		}
+		for (size_t i = 0; i < (n ? n : 1); i++)
+			fprintf(out, "\\x%02x", p[i]);
+		p += n ? n : 1;
+	}
+	fputc('\'', out);
+}
+
 void fput_shell_word(FILE *out, const char *w)
 {
 	bool plain = *w != '\0';
+
+	for (const unsigned char *p = (const unsigned char *)w; *p;) {
+		uint32_t cp;
+		size_t n = utf8_seq(p, &cp);
+
+		if (!n || is_control(cp)) {
+			fput_dollar_quoted(out, w);
+			return;
+		}
+		p += n;
+	}
 
 	for (const char *p = w; *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *p))

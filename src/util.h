@@ -58,7 +58,8 @@ char *str_sanitize(const char *s, enum str_sanitize_mode mode);
 /* Does the space-separated word list contain word? */
 bool words_contain(const char *list, const char *word);
 /* Write w as a POSIX shell word: as is when safe, else single-quoted, so a printed command
- * line can be pasted. */
+ * line can be pasted; a word with a control character or bytes that are not UTF-8 as $'...'
+ * with \xNN escapes, so none reaches the terminal raw. */
 void fput_shell_word(FILE *out, const char *w);
 
 #endif

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The ecosystem: report kind/schema, the validator, Prometheus output, fleet, systemd, completion. */
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "harness.h"
@@ -419,7 +421,7 @@ static void test_fleet_hostile(void **state)
 	json_object_set_new(json_object_get(j, "host"), "hostname", json_string("twice"));
 	json_object_set_new(j, "generated_at", json_string("2020-01-01T00:00:00Z"));
 	put_report(dir, "twice-old.json", j);
-	json_object_set_new(j, "generated_at", json_string("2099-01-01T00:00:00+01:00"));
+	json_object_set_new(j, "generated_at", json_string("2025-06-01T00:00:00+01:00"));
 	put_report(dir, "twice-new.json", j);
 	json_decref(j);
 
@@ -481,6 +483,154 @@ static void test_fleet_hostile(void **state)
 	json_decref(base);
 	result_clear(&res);
 	result_clear(&txt);
+	remove_tree(dir);
+}
+
+/* A minimal report for host `name`, dated `when`, with `n` copies of one failing check. */
+static void small_report(const char *dir, const char *file, const char *name, const char *when,
+			 unsigned n)
+{
+	json_t *checks = json_array(), *j;
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(checks, json_pack("{s:s, s:s}", "id", "kvm.device", "status", "fail"));
+	j = json_pack("{s:s, s:s, s:s, s:{s:s}, s:s, s:o}", "kind", "report", "schema_version", "1.1.0",
+		      "generated_at", when, "host", "hostname", name, "verdict", "not-ready", "checks", checks);
+	put_report(dir, file, j);
+	json_decref(j);
+}
+
+static const char *problem_of(json_t *fleet, const char *file)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(json_object_get(fleet, "problems"), i, p)
+		if (strstr(json_string_value(json_object_get(p, "file")), file))
+			return json_string_value(json_object_get(p, "reason"));
+	return NULL;
+}
+
+static json_int_t total(json_t *fleet, const char *key)
+{
+	return json_integer_value(json_object_get(json_object_get(fleet, "totals"), key));
+}
+
+/*
+ * Issue 12 item 9: a check listed five times is not five hosts; a report from the future
+ * neither supersedes the real one nor stays fresh for ever; one file named twice is one report;
+ * a *.json device node is never opened; --now cannot wrap; deep nesting cannot crash the
+ * main thread whatever `ulimit -s` says.
+ */
+static void test_fleet_hostile_counts(void **state)
+{
+	struct result res = { 0 };
+	_cleanup_free_ char *dir = tmpdir("counts");
+	char path[512], other[512], now_arg[64], cmd[1024];
+	const char *why;
+	json_t *j, *c;
+	size_t i;
+	time_t t;
+
+	(void)state;
+	small_report(dir, "five.json", "five", "2026-11-30T00:00:00Z", 5);
+	small_report(dir, "b-real.json", "b", "2026-11-30T00:00:00Z", 1);
+	small_report(dir, "b-forged.json", "b", "9999-12-31T00:00:00Z", 1);
+	small_report(dir, "skewed.json", "skewed", "2026-12-01T11:00:00Z", 1);	/* 1 h ahead: a clock */
+	small_report(dir, "c.json", "c", "2026-11-30T00:00:00Z", 1);
+	sfmt(path, "%s/c.json", dir);
+	sfmt(other, "%s/c-hardlink.json", dir);
+	assert_int_equal(link(path, other), 0);
+	sfmt(now_arg, "2026-12-01T10:00:00Z");
+
+	/* The directory, and c.json named again (with a doubled slash): still one report. */
+	sfmt(path, "%s//c.json", dir);
+	RUN(&res, "fleet", "--now", now_arg, "--format", "json", dir, path);
+	j = parse_json(res.out);
+	why = problem_of(j, "five.json");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "\"kvm.device\" is listed more than once"));
+	why = problem_of(j, "b-forged.json");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "9999-12-31T00:00:00Z is in the future"));
+	assert_null(problem_of(j, "b-real.json"));	/* not superseded by the forged one */
+	assert_null(problem_of(j, "skewed.json"));	/* within a day: accepted */
+	assert_null(problem_of(j, "c.json"));		/* not "superseded by" itself */
+	assert_null(problem_of(j, "c-hardlink.json"));
+	assert_int_equal(total(j, "files"), 5);		/* c.json, its hard link and //c.json: one file */
+	assert_int_equal(total(j, "hosts"), 3);		/* b, c, skewed */
+	assert_int_equal(total(j, "problems"), 2);
+	c = NULL;
+	json_array_foreach(json_object_get(j, "checks"), i, c)
+		if (streq(json_string_value(json_object_get(c, "id")), "kvm.device"))
+			break;
+	assert_non_null(c);
+	assert_int_equal(json_integer_value(json_object_get(c, "fail")), 3);
+	assert_int_equal(json_array_size(json_object_get(c, "fail_hosts")), 3);
+	json_decref(j);
+	result_clear(&res);
+
+	/* --now beyond what a report can be dated: refused, not wrapped to 1970. */
+	RUN(&res, "fleet", "--now", "@9223372036854775807", dir);
+	assert_int_equal(res.status, 3);
+	assert_string_equal(res.out, "");
+	assert_non_null(strstr(res.err, "--now: '@9223372036854775807' is not"));
+	result_clear(&res);
+	assert_int_equal(fleet_parse_time("@9223372036854775807", &t), -EINVAL);
+	assert_int_equal(fleet_parse_time("@-1", &t), -EINVAL);
+	assert_int_equal(fleet_parse_time("@253402300799", &t), 0);
+	assert_int_equal(fleet_parse_time("@253402300800", &t), -EINVAL);
+	assert_int_equal(fleet_parse_time("9999-12-31T23:59:59Z", &t), 0);
+	assert_int_equal(t, 253402300799LL);
+	assert_int_equal(fleet_parse_time("1969-12-31T23:59:59Z", &t), -EINVAL);
+
+	/* Deep nesting, the parse on a main thread left 128 KiB of stack: merged, no crash. */
+	{
+		_cleanup_free_ char *deep = malloc(2 * 2000 + 200);
+		size_t n = 0;
+
+		n += (size_t)sprintf(deep, "{\"kind\":\"report\",\"schema_version\":\"1.1.0\","
+				     "\"verdict\":\"ready\",\"checks\":[],\"x\":");
+		memset(deep + n, '[', 2000);
+		memset(deep + n + 2000, ']', 2000);
+		n += 4000;
+		deep[n++] = '}';
+		sfmt(path, "%s/deep/deep.json", dir);
+		sfmt(other, "%s/deep", dir);
+		assert_int_equal(mkdir(other, 0755), 0);
+		write_file(path, deep, n);
+		sfmt(cmd, "ulimit -s 128 && exec %s fleet %s", VD_BIN, path);
+		run_env(&res, NULL, (char *const[]){ (char *)"/bin/sh", (char *)"-c", cmd, NULL });
+		assert_int_equal(res.status, 1);	/* merged; stale for want of generated_at */
+		assert_non_null(strstr(res.out, "1 hosts merged"));
+		result_clear(&res);
+	}
+
+	/* A device node named *.json: refused without being opened (inotify sees every open). */
+	if (geteuid() != 0) {
+		remove_tree(dir);
+		SKIP_BECAUSE("mknod of a *.json device node needs root");
+	}
+	{
+		char buf[4096];
+		int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		ssize_t n;
+
+		sfmt(path, "%s/dev/null.json", dir);
+		sfmt(other, "%s/dev", dir);
+		assert_int_equal(mkdir(other, 0755), 0);
+		assert_int_equal(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+		assert_true(in >= 0);
+		assert_true(inotify_add_watch(in, path, IN_OPEN) >= 0);
+		RUN(&res, "fleet", other);
+		assert_int_equal(res.status, 3);
+		assert_non_null(strstr(res.out, "null.json: not a regular file"));
+		n = read(in, buf, sizeof(buf));
+		if (n > 0)
+			fail_msg("fleet opened a *.json device node (%zd bytes of IN_OPEN events)", n);
+		close(in);
+		result_clear(&res);
+	}
 	remove_tree(dir);
 }
 
@@ -659,9 +809,10 @@ static void test_bash_completion(void **state)
 	     "t '%s' --format = json exp\n"
 	     "t '%s' --root '%s/contrib/system'\n"
 	     "t '%s' fix --only libvirt.st\n"
-	     "t '%s' check --de\n",
+	     "t '%s' check --de\n"
+	     "t '%s' -q --no-b\n",
 	     VD_SRCDIR, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_BIN, VD_SRCDIR,
-	     VD_BIN, VD_BIN);
+	     VD_BIN, VD_BIN, VD_BIN);
 	run_env(&res, NULL, (char *const[]){ (char *)"/bin/bash", (char *)"--norc", (char *)"-c", script, NULL });
 	assert_int_equal(res.status, 0);
 	assert_string_equal(res.out, "complete -F _virt_doctor virt-doctor\n"
@@ -674,7 +825,8 @@ static void test_bash_completion(void **state)
 				     "explain\n"
 				     VD_SRCDIR "/contrib/systemd\n"
 				     "libvirt.start_default_network\n"
-				     "--deep\n");
+				     "--deep\n"
+				     "--no-boot\n");
 	result_clear(&res);
 }
 
@@ -688,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_prometheus_escaping),
 		cmocka_unit_test(test_fleet_generated),
 		cmocka_unit_test(test_fleet_hostile),
+		cmocka_unit_test(test_fleet_hostile_counts),
 		cmocka_unit_test(test_fleet_mutations),
 		cmocka_unit_test(test_fleet_usage),
 		cmocka_unit_test(test_systemd_units),

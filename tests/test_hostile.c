@@ -577,6 +577,322 @@ static void test_device_node_never_opened(void **state)
 	remove_tree(dir);
 }
 
+/*
+ * Issue 12 item 8: `fix` printed os-release's PRETTY_NAME and the user name raw (ESC, OSC, C1
+ * reached the terminal), and `fix --format json` with an ID that is not UTF-8 exited 3 with
+ * nothing on stdout or stderr. Text escapes them; JSON carries U+FFFD and stays valid.
+ */
+static void test_fix_strings_sanitized(void **state)
+{
+	static char *const evil_user[] = { (char *)"SUDO_USER=al\x1b[31mice\xc2\x9b", NULL };
+	static char *const bad_user[] = { (char *)"SUDO_USER=b\xffob", NULL };
+	char dir[256];
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	put_str(dir, "/etc/os-release", "PRETTY_NAME=\"Evil\x1b]0;pwned\x07 \xc2\x9b" "2J\"\n"
+		"ID=debian\nVERSION_ID=12\n");
+	RUN_ENV(&res, evil_user, "--root", dir, "fix");
+	assert_int_not_equal(res.status, 3);
+	assert_null(strchr(res.out, '\x1b'));
+	assert_null(strchr(res.out, '\x07'));
+	assert_null(strstr(res.out, "\xc2\x9b"));
+	assert_non_null(strstr(res.out, "plan for Evil\\x1b]0;pwned\\x07 \\xc2\\x9b2J\n"));
+	assert_non_null(strstr(res.out, "user: al\\x1b[31mice\\xc2\\x9b (SUDO_USER)\n"));
+	result_clear(&res);
+
+	put_str(dir, "/etc/os-release", "PRETTY_NAME=\"Deb\xff\"\nID=deb\xff" "ian\nVERSION_ID=12\n");
+	RUN_ENV(&res, bad_user, "--root", dir, "--format", "json", "fix");
+	if (res.status == 3)
+		fail_msg("fix --format json exited 3; stderr: %s", res.err);
+	j = parse_json(res.out);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "distro"), "id")),
+			    "deb\xef\xbf\xbd" "ian");
+	assert_string_equal(json_string_value(json_object_get(j, "user")), "b\xef\xbf\xbd" "ob");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/*
+ * Issue 12 item 12, the command line: the default verb's options work without naming it; a
+ * long option without its value is named as typed (it printed '-\0'); argv in a message is
+ * sanitized; `check X X` runs X once; ids past the 64th are not dropped.
+ */
+static void test_cli_arguments(void **state)
+{
+	char dir[256], *argv[96];
+	struct result res = { 0 };
+	unsigned n = 0;
+	json_t *j, *c;
+	size_t i;
+
+	(void)state;
+	RUN(&res, "--no-boot", "--format", "json");
+	if (res.status >= 3)
+		fail_msg("virt-doctor --no-boot: exit %d: %s", res.status, res.err);
+	j = parse_json(res.out);
+	assert_string_equal(check_status(j, "vm.smoke_boot"), "skip");
+	assert_non_null(strstr(json_string_value(json_object_get(find_check(j, "vm.smoke_boot"), "summary")),
+			       "--no-boot"));
+	json_decref(j);
+	result_clear(&res);
+	RUN(&res, "--no-boot", "list");
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "--no-boot: an option of doctor and check, not of 'list'"));
+	result_clear(&res);
+
+	/* Missing values, short and long, before and after the verb: named, no NUL byte. */
+	{
+		static const struct { const char *args[3], *says; } cases[] = {
+			{ { "--root" }, "virt-doctor: option '--root' needs a value\n" },
+			{ { "check", "--root" }, "virt-doctor: check: option '--root' needs a value\n" },
+			{ { "check", "--format" }, "virt-doctor: check: option '--format' needs a value\n" },
+			{ { "fix", "--only" }, "virt-doctor: fix: option '--only' needs a value\n" },
+			{ { "fleet", "--now" }, "virt-doctor: fleet: option '--now' needs a value\n" },
+			{ { "-o" }, "virt-doctor: option '-o' needs a value\n" },
+			{ { "--quiet=yes" }, "virt-doctor: option '--quiet' takes no value\n" },
+			{ { "check", "--bogus=1" }, "virt-doctor: check: unknown option '--bogus' (see --help)\n" },
+			{ { "--ver" }, "virt-doctor: option '--ver' is ambiguous (see --help)\n" },
+			{ { "-Z" }, "virt-doctor: unknown option '-Z' (see --help)\n" },
+		};
+
+		for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+			char *a[] = { (char *)VD_BIN, (char *)cases[k].args[0], (char *)cases[k].args[1],
+				      (char *)cases[k].args[2], NULL };
+
+			run_env(&res, NULL, a);
+			assert_int_equal(res.status, 3);
+			if (!streq(res.err, cases[k].says))
+				fail_msg("case %zu: expected \"%s\", got \"%s\"", k, cases[k].says, res.err);
+			result_clear(&res);
+		}
+	}
+
+	/* argv quoted in a message reaches the terminal escaped. */
+	RUN(&res, "check", "no\x1b]0;title\x07such\xc2\x9b");
+	assert_int_equal(res.status, 3);
+	assert_null(strchr(res.err, '\x1b'));
+	assert_null(strstr(res.err, "\xc2\x9b"));
+	assert_non_null(strstr(res.err, "'no\\x1b]0;title\\x07such\\xc2\\x9b'"));
+	result_clear(&res);
+	RUN(&res, "--root", "/nonexistent/\x1b[2J");
+	assert_int_equal(res.status, 3);
+	assert_null(strchr(res.err, '\x1b'));
+	assert_non_null(strstr(res.err, "--root /nonexistent/\\x1b[2J: "));
+	result_clear(&res);
+	RUN(&res, "--format", "\x1b[5m");
+	assert_null(strchr(res.err, '\x1b'));
+	result_clear(&res);
+	/* The sudo line `fix --apply` prints for a user: pasteable, and still no raw ESC. */
+	if (geteuid() == 0) {
+		RUN_NOBODY(&res, "fix", "--apply", "--journal", "/tmp/j\x1b]0;t\x07\xff it's");
+		assert_int_equal(res.status, 3);
+		assert_null(strchr(res.err, '\x1b'));
+		assert_non_null(strstr(res.err, " --journal $'/tmp/j\\x1b]0;t\\x07\\xff it\\'s'\n"));
+		result_clear(&res);
+	}
+
+	/* check X X runs X once; 70 ids, then one more: nothing dropped. */
+	make_root(dir, sizeof(dir));
+	argv[n++] = (char *)VD_BIN;
+	argv[n++] = (char *)"--root";
+	argv[n++] = dir;
+	argv[n++] = (char *)"--format";
+	argv[n++] = (char *)"json";
+	argv[n++] = (char *)"check";
+	for (unsigned k = 0; k < 70; k++)
+		argv[n++] = (char *)(k % 2 ? "host.os" : "cpu.virt_extensions");
+	argv[n++] = (char *)"kvm.device";
+	argv[n] = NULL;
+	run_env(&res, NULL, argv);
+	j = parse_json(res.out);
+	assert_int_equal(json_array_size(json_object_get(j, "checks")), 3);
+	json_array_foreach(json_object_get(j, "checks"), i, c) {
+		static const char *const order[] = { "cpu.virt_extensions", "host.os", "kvm.device" };
+
+		assert_string_equal(json_string_value(json_object_get(c, "id")), order[i]);
+	}
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/* How many *.ini entries readdir lists in dir before name (not counting it). */
+static unsigned readdir_position(const char *dir, const char *name)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) && !streq(de->d_name, name))
+		n += strstr(de->d_name, ".ini") != NULL;
+	return n;
+}
+
+/*
+ * Issue 12 item 12, the limits: more than 64 data files lost debian.ini (cut in readdir order,
+ * before sorting); a cpuinfo line was cut at 4095 characters, so vmx past the cut read as "no
+ * VT-x"; MemTotal 2^64-1 came out as -1 in JSON.
+ */
+static void test_cli_limits(void **state)
+{
+	char dir[256], data[] = "/tmp/vd-hostile-data.XXXXXX", path[512], name[64];
+	struct result res = { 0 };
+	_cleanup_free_ char *debian = NULL, *flags = NULL;
+	size_t off = 0;
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	assert_non_null(mkdtemp(data));
+	sfmt(path, "%s/data/distros/debian.ini", VD_SRCDIR);
+	debian = slurp(path);
+	assert_non_null(debian);
+	/* More files until readdir lists 64 before debian.ini, where the old cut fell. */
+	sfmt(path, "%s/debian.ini", data);
+	put_str("", path, debian);
+	for (unsigned k = 0; k < 5000 && readdir_position(data, "debian.ini") <= 64; k++) {
+		sfmt(name, "/a%04u.ini", k);
+		sfmt(path, "[distro]\nname = Other %u\nids = other%u\n", k, k);
+		put_str(data, name, path);
+	}
+	assert_true(readdir_position(data, "debian.ini") > 64);
+	RUN(&res, "--root", dir, "fix", "--data-dir", data);
+	if (!strstr(res.out, "distro data: debian.ini (Debian, ID=debian)"))
+		fail_msg("debian.ini lost among the data files: %s%s", res.out, res.err);
+	result_clear(&res);
+	remove_tree(data);
+
+	/* The same cut in the udev rules: 300 files in /etc/udev/rules.d (read first) pushed
+	 * /usr/lib's 50-udev-default.rules, which sets /dev/kvm's group, past the 256th. */
+	sfmt(path, "%s/etc/udev", dir);
+	mkdir(path, 0755);
+	sfmt(path, "%s/etc/udev/rules.d", dir);
+	mkdir(path, 0755);
+	for (unsigned k = 0; k < 300; k++) {
+		sfmt(name, "/etc/udev/rules.d/%03u-other.rules", k);
+		put_str(dir, name, "SUBSYSTEM==\"block\", GROUP=\"disk\"\n");
+	}
+	j = run_json(&res, dir);
+	{
+		const char *rule = json_string_value(detail(j, "kvm.device", "udev_rule"));
+
+		if (!rule || !strstr(rule, "/usr/lib/udev/rules.d/50-udev-default.rules:"))
+			fail_msg("kvm.device lost the rule among 301 files: %s", rule ? rule : "(null)");
+	}
+	json_decref(j);
+	result_clear(&res);
+
+	/* A flags line of 9000 characters with vmx at its end. */
+	flags = malloc(10000);
+	assert_non_null(flags);
+	off += (size_t)sprintf(flags, "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Long\nflags\t\t: fpu");
+	while (off < 9000)
+		off += (size_t)sprintf(flags + off, " x%04zu", off);
+	sprintf(flags + off, " lm vmx ept\n\n");
+	put_str(dir, "/proc/cpuinfo", flags);
+	j = run_json(&res, dir);
+	assert_says(j, "cpu.virt_extensions", "pass", "", "VT-x");
+	json_decref(j);
+	result_clear(&res);
+
+	/* Unsigned values past INT64_MAX saturate; a signed one is not a count. */
+	put_str(dir, "/proc/meminfo", "MemTotal:       18446744073709551615 kB\n"
+		"MemAvailable:   6135872 kB\nHugePages_Total:      -1\nHugepagesize:       2048 kB\n");
+	j = run_json(&res, dir);
+	assert_true(json_integer_value(detail(j, "host.resources", "mem_total_kib")) == INT64_MAX);
+	assert_true(json_is_null(detail(j, "host.resources", "hugepages_total")));
+	assert_int_equal(json_integer_value(detail(j, "host.resources", "mem_available_kib")), 6135872);
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/*
+ * Issue 12 item 12: four concurrent 8-vCPU 1 GiB boots on this 2-core host take 5.4 s each
+ * (1.3 s alone) and were judged "stuck in a hypercall or loop". With --timeout 2 they time
+ * out here; each must say the guest was progressing, never stuck. A host fast enough to
+ * finish them passes them instead.
+ */
+static void test_concurrent_boots_slow(void **state)
+{
+	char dir[] = "/tmp/vd-hostile-boots.XXXXXX", cmd[2048], path[512];
+	struct result res = { 0 };
+	unsigned slow = 0;
+
+	(void)state;
+	if (access("/dev/kvm", R_OK | W_OK) != 0)
+		SKIP_BECAUSE("/dev/kvm cannot be opened read-write");
+	assert_non_null(mkdtemp(dir));
+	sfmt(cmd, "for i in 1 2 3 4; do %s --format json boot --vcpus 8 --memory 1024 --timeout 2 "
+	     "> %s/$i.json & done; wait", VD_BIN, dir);
+	run_env(&res, NULL, (char *const[]){ (char *)"/bin/sh", (char *)"-c", cmd, NULL });
+	assert_int_equal(res.status, 0);
+	result_clear(&res);
+	for (unsigned i = 1; i <= 4; i++) {
+		_cleanup_free_ char *text = NULL;
+		const char *sum, *st, *progress;
+		json_t *j;
+
+		sfmt(path, "%s/%u.json", dir, i);
+		text = slurp(path);
+		assert_non_null(text);
+		j = parse_json(text);
+		st = check_status(j, "vm.smoke_boot");
+		sum = json_string_value(json_object_get(find_check(j, "vm.smoke_boot"), "summary"));
+		progress = json_string_value(detail(j, "vm.smoke_boot", "timeout_progress"));
+		print_message("boot %u: %s: %s\n", i, st, sum);
+		if (strstr(sum, "stuck") || strstr(sum, "hypercall"))
+			fail_msg("a slow boot judged stuck: %s", sum);
+		if (streq(st, "pass")) {
+			assert_true(json_is_null(detail(j, "vm.smoke_boot", "timeout_progress")));
+		} else {
+			assert_string_equal(json_string_value(detail(j, "vm.smoke_boot", "outcome")), "timeout");
+			assert_non_null(progress);
+			assert_string_equal(progress, "progressing");
+			slow++;
+		}
+		json_decref(j);
+	}
+	print_message("%u of 4 concurrent boots timed out as slow (progressing)\n", slow);
+	remove_tree(dir);
+}
+
+/*
+ * The class of issue 12 item 9's deep report, in the fix journal: a line of 2000 '[' (well
+ * under the 8 KiB line limit) is parsed on the main thread, and under `ulimit -s 128`
+ * jansson's recursion crashed `fix`. The nesting is counted before jansson sees the line.
+ */
+static void test_journal_deep_nesting(void **state)
+{
+	char path[] = "/tmp/vd-hostile-journal.XXXXXX", cmd[1024];
+	char line[4002];
+	struct result res = { 0 };
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	memset(line, '[', 2000);
+	memset(line + 2000, ']', 2000);
+	line[4000] = '\n';
+	assert_int_equal(write(fd, line, 4001), 4001);
+	close(fd);
+	sfmt(cmd, "ulimit -s 128 && exec %s fix --journal %s", VD_BIN, path);
+	run_env(&res, NULL, (char *const[]){ (char *)"/bin/sh", (char *)"-c", cmd, NULL });
+	unlink(path);
+	if (res.status >= 128)
+		fail_msg("fix died of signal %d reading a deeply nested journal line", res.status - 128);
+	assert_true(res.status < 3);
+	assert_non_null(strstr(res.out, "1 malformed line skipped (line 1 of what was read: "
+				       "nested deeper than 16 levels)"));
+	result_clear(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +905,11 @@ int main(void)
 		cmocka_unit_test(test_hostname_not_utf8),
 		cmocka_unit_test(test_group_malformed),
 		cmocka_unit_test(test_device_node_never_opened),
+		cmocka_unit_test(test_fix_strings_sanitized),
+		cmocka_unit_test(test_cli_arguments),
+		cmocka_unit_test(test_cli_limits),
+		cmocka_unit_test(test_concurrent_boots_slow),
+		cmocka_unit_test(test_journal_deep_nesting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

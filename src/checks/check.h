@@ -102,6 +102,9 @@ void detail_str(struct check_result *r, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void detail_bool(struct check_result *r, const char *key, bool v);
 void detail_int(struct check_result *r, const char *key, int64_t v);
+/* An unsigned count or size: JSON integers are int64 here, so above INT64_MAX it saturates
+ * (a hostile MemTotal of 2^64-1 came out as -1). */
+void detail_uint(struct check_result *r, const char *key, uint64_t v);
 void detail_null(struct check_result *r, const char *key);
 /* Append to a list detail, creating it on first use. */
 void detail_list_add(struct check_result *r, const char *key, const char *item);

@@ -14,10 +14,13 @@ const char *cpu_extension_name(enum cpu_extension e)
 	return names[e];
 }
 
-/* Only the first processor block is read: flags differ across CPUs only on broken systems. */
+/*
+ * Only the first processor block is read: flags differ across CPUs only on broken systems.
+ * A value is a copy of any length (a 4095-byte cut once turned vmx past it into "no VT-x");
+ * the caller's read bound on the file is the bound. "" until seen.
+ */
 struct kv {
-	const char *key;
-	char value[4096];
+	char *value;
 	bool seen;
 };
 
@@ -63,12 +66,21 @@ static const struct arch_signature arch_signatures[] = {
 	{ .arch = "sparc64", .key = K_CPU, .value_contains = "Sparc" },
 };
 
-static int key_index(const char *key)
+static int key_index(const char *key, size_t len)
 {
 	for (int i = 0; i < K_MAX; i++)
-		if (streq(keys[i], key))
+		if (strlen(keys[i]) == len && memcmp(keys[i], key, len) == 0)
 			return i;
 	return -1;
+}
+
+/* [*s, *e) without leading and trailing white space. */
+static void trim(const char **s, const char **e)
+{
+	while (*s < *e && isspace((unsigned char)**s))
+		(*s)++;
+	while (*e > *s && isspace((unsigned char)(*e)[-1]))
+		(*e)--;
 }
 
 /* A single-letter extension in a RISC-V ISA string such as "rv64imafdch_zicsr". */
@@ -160,47 +172,55 @@ static void classify(struct kv *kv, struct cpuinfo *ci)
 
 int cpuinfo_parse(const char *text, struct cpuinfo *ci)
 {
-	struct kv kv[K_MAX] = { 0 };
-	unsigned lines = 0, pairs = 0, processors = 0;
+	static char empty[] = "";
+	struct kv kv[K_MAX];
+	unsigned pairs = 0, processors = 0;
 	const char *p = text;
+	int r = 0;
 
 	memset(ci, 0, sizeof(*ci));
+	for (int i = 0; i < K_MAX; i++)
+		kv[i] = (struct kv){ .value = empty };
+	/* Lines are scanned in place, whatever their length: nothing is cut. */
 	while (*p) {
 		const char *eol = strchrnul(p, '\n');
-		size_t len = (size_t)(eol - p);
-		char line[8192], *colon, *key, *value;
+		const char *colon = memchr(p, ':', (size_t)(eol - p));
+		const char *ks = p, *ke = colon, *vs, *ve = eol;
 		int k;
 
-		lines++;
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;	/* flags lines are long but never this long */
-		memcpy(line, p, len);
-		line[len] = '\0';
 		p = *eol ? eol + 1 : eol;
-
-		colon = strchr(line, ':');
 		if (!colon)
 			continue;
-		*colon = '\0';
-		key = strstrip(line);
-		value = strstrip(colon + 1);
-		if (!*key)
+		vs = colon + 1;
+		trim(&ks, &ke);
+		trim(&vs, &ve);
+		if (ks == ke)
 			continue;
 		pairs++;
-		if (streq(key, "processor"))
+		if (ke - ks == 9 && memcmp(ks, "processor", 9) == 0)
 			processors++;
-		k = key_index(key);
+		k = key_index(ks, (size_t)(ke - ks));
 		if (k < 0 || kv[k].seen)
 			continue;
+		kv[k].value = strndup(vs, (size_t)(ve - vs));
+		if (!kv[k].value) {
+			kv[k].value = empty;
+			r = -ENOMEM;
+			break;
+		}
 		kv[k].seen = true;
-		snprintf(kv[k].value, sizeof(kv[k].value), "%s", value);
 	}
 	/* Fewer than a couple of key: value pairs is not cpuinfo, whatever else it is. */
-	if (pairs < 2)
-		return -EBADMSG;
-	classify(kv, ci);
-	if (streq(ci->arch, "unknown"))
-		return -EBADMSG;
-	ci->processors = processors;
-	return 0;
+	if (r == 0 && pairs < 2)
+		r = -EBADMSG;
+	if (r == 0) {
+		classify(kv, ci);
+		if (streq(ci->arch, "unknown"))
+			r = -EBADMSG;
+		ci->processors = processors;
+	}
+	for (int i = 0; i < K_MAX; i++)
+		if (kv[i].value != empty)
+			free(kv[i].value);
+	return r;
 }

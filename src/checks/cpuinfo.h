@@ -22,7 +22,8 @@ struct cpuinfo {
 	bool arch_virt_known;	/* ...and cpuinfo can show it on this arch */
 };
 
-/* 0, or -EBADMSG when the text has no recognisable cpuinfo structure. */
+/* 0, -EBADMSG when the text has no recognisable cpuinfo structure, or -ENOMEM. Lines of
+ * any length are read whole. */
 int cpuinfo_parse(const char *text, struct cpuinfo *ci);
 
 #endif

@@ -113,6 +113,11 @@ void detail_int(struct check_result *r, const char *key, int64_t v)
 	d->integer = v;
 }
 
+void detail_uint(struct check_result *r, const char *key, uint64_t v)
+{
+	detail_int(r, key, v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
 void detail_null(struct check_result *r, const char *key)
 {
 	struct detail *d = detail_slot(r, key);

@@ -58,9 +58,16 @@ static int meminfo_get(const char *text, const char *name, uint64_t *out)
 		if (strncmp(p, name, n) == 0 && p[n] == ':') {
 			char *end;
 
+			const char *s = p + n + 1;
+
+			/* strtoull takes "-1" as 2^64-1: a count has no sign. */
+			while (*s == ' ' || *s == '\t')
+				s++;
+			if (*s < '0' || *s > '9')
+				return -EBADMSG;
 			errno = 0;
-			*out = strtoull(p + n + 1, &end, 10);
-			if (errno || end == p + n + 1)
+			*out = strtoull(s, &end, 10);
+			if (errno)
 				return -EBADMSG;
 			return 0;
 		}
@@ -85,7 +92,7 @@ static void report_memory(struct host *h, struct check_result *r, enum check_sta
 	for (size_t i = 0; i < ARRAY_SIZE(meminfo_fields); i++) {
 		have[i] = meminfo_get(text, meminfo_fields[i].name, &v[i]) == 0;
 		if (have[i])
-			detail_int(r, meminfo_fields[i].key, (int64_t)v[i]);
+			detail_uint(r, meminfo_fields[i].key, v[i]);
 		else
 			detail_null(r, meminfo_fields[i].key);
 	}
@@ -116,7 +123,7 @@ static void report_disk(struct host *h, struct check_result *r, enum check_statu
 			continue;
 		free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
 		detail_str(r, "images_dir", "%s", images_dirs[i]);
-		detail_int(r, "images_free_bytes", (int64_t)free_bytes);
+		detail_uint(r, "images_free_bytes", free_bytes);
 		/* The exact figure is in the details; the summary names it only when it matters,
 		 * so that the same machine reads the same from one day to the next. */
 		if (free_bytes >= limits.disk_warn_bytes) {

@@ -60,12 +60,16 @@ static void run_smoke(struct check_ctx *ctx, struct check_result *r)
 	}
 	detail_stages(r, "stages", stages, (unsigned)rep.n_stages);
 	detail_str(r, "outcome", "%s", vmm_outcome_name(rep.outcome));
+	if (vmm_progress_name(rep.timeout_progress))
+		detail_str(r, "timeout_progress", "%s", vmm_progress_name(rep.timeout_progress));
+	else
+		detail_null(r, "timeout_progress");
 	detail_int(r, "vcpus", rep.vcpus);
 	detail_int(r, "memory_mib", rep.memory_mib);
-	detail_int(r, "exits", (int64_t)rep.exits);
-	detail_int(r, "create_vm_us", (int64_t)rep.create_vm_us);
-	detail_int(r, "first_insn_us", (int64_t)rep.first_insn_us);
-	detail_int(r, "total_us", (int64_t)rep.total_us);
+	detail_uint(r, "exits", rep.exits);
+	detail_uint(r, "create_vm_us", rep.create_vm_us);
+	detail_uint(r, "first_insn_us", rep.first_insn_us);
+	detail_uint(r, "total_us", rep.total_us);
 	if (rep.child_peak_rss_kib > 0)
 		detail_int(r, "child_peak_rss_kib", rep.child_peak_rss_kib);
 	if (opt.payload_path)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The udev rules behind /dev/kvm's group and mode, read the way udev orders them. */
 #include <ctype.h>
+#include <errno.h>
 
 #include "checks/udev_rules.h"
 #include "util.h"
@@ -11,15 +12,22 @@ const char *const udev_rules_dirs[] = {
 };
 const unsigned n_udev_rules_dirs = ARRAY_SIZE(udev_rules_dirs);
 
+/*
+ * Every *.rules name in the directories, any number and any length: a fixed 256 entries (and
+ * names under 128 bytes) cut the list in readdir order before sorting, so a tree with more
+ * files, or a long name, could hide the rule that sets /dev/kvm's group.
+ */
 struct rule_file {
-	char name[128];
+	char *name;
 	const char *dir;
+	unsigned prio;		/* index of dir: lower wins for the same name */
 };
 
 struct rule_files {
-	struct rule_file f[256];
-	unsigned n;
+	struct rule_file *f;
+	unsigned n, cap;
 	const char *dir;
+	unsigned prio;
 };
 
 static int add_rule_file(const char *name, void *data)
@@ -27,21 +35,32 @@ static int add_rule_file(const char *name, void *data)
 	struct rule_files *rf = data;
 	size_t l = strlen(name);
 
-	if (l < 7 || l >= sizeof(rf->f[0].name) || !streq(name + l - 6, ".rules"))
+	if (l < 7 || !streq(name + l - 6, ".rules"))
 		return 0;
-	for (unsigned i = 0; i < rf->n; i++)
-		if (streq(rf->f[i].name, name))
-			return 0;	/* hidden by a higher-priority directory */
-	if (rf->n < ARRAY_SIZE(rf->f)) {
-		scopy(rf->f[rf->n].name, name);
-		rf->f[rf->n++].dir = rf->dir;
+	if (rf->n == rf->cap) {
+		unsigned cap = rf->cap ? rf->cap * 2 : 64;
+		struct rule_file *f = cap > rf->cap ? realloc(rf->f, cap * sizeof(*f)) : NULL;
+
+		if (!f)
+			return -ENOMEM;
+		rf->f = f;
+		rf->cap = cap;
 	}
+	rf->f[rf->n].name = strdup(name);
+	if (!rf->f[rf->n].name)
+		return -ENOMEM;
+	rf->f[rf->n].dir = rf->dir;
+	rf->f[rf->n++].prio = rf->prio;
 	return 0;
 }
 
+/* By name, then by directory priority: the first of each name is the one udev reads. */
 static int cmp_rule_file(const void *a, const void *b)
 {
-	return strcmp(((const struct rule_file *)a)->name, ((const struct rule_file *)b)->name);
+	const struct rule_file *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->prio < y->prio ? -1 : x->prio > y->prio;
 }
 
 /* The value of an assignment KEY="v" or KEY:="v" (not KEY=="v") in a rule line, or false. */
@@ -80,20 +99,25 @@ static bool rule_value(const char *line, const char *key, bool match, char *out,
 void kvm_rules_scan(const struct host *h, const char *const *dirs, unsigned n_dirs,
 		    struct kvm_rule *kr, void (*each)(const char *item, void *data), void *data)
 {
-	static struct rule_files rf;	/* 33 KiB: not on the stack */
+	struct rule_files rf = { 0 };
 
-	rf.n = 0;
 	for (unsigned i = 0; i < n_dirs; i++) {
 		rf.dir = dirs[i];
-		(void)host_list_dir(h, dirs[i], add_rule_file, &rf);
+		rf.prio = i;
+		(void)host_list_dir(h, dirs[i], add_rule_file, &rf);	/* ENOMEM: what was listed */
 	}
-	qsort(rf.f, rf.n, sizeof(rf.f[0]), cmp_rule_file);
+	if (rf.n)
+		qsort(rf.f, rf.n, sizeof(rf.f[0]), cmp_rule_file);
 	for (unsigned i = 0; i < rf.n; i++) {
-		_cleanup_free_ char *text = NULL;
-		char path[300];
+		_cleanup_free_ char *text = NULL, *path = NULL;
 		unsigned lineno = 0;
 
-		sfmt(path, "%s/%s", rf.f[i].dir, rf.f[i].name);
+		if (i && streq(rf.f[i].name, rf.f[i - 1].name))
+			continue;	/* hidden by a higher-priority directory */
+		if (asprintf(&path, "%s/%s", rf.f[i].dir, rf.f[i].name) < 0) {
+			path = NULL;
+			continue;
+		}
 		if (host_read(h, path, 1 << 20, &text, NULL) < 0)
 			continue;
 		for (char *line = text, *next; line; line = next) {
@@ -124,4 +148,7 @@ void kvm_rules_scan(const struct host *h, const char *const *dirs, unsigned n_di
 			}
 		}
 	}
+	for (unsigned i = 0; i < rf.n; i++)
+		free(rf.f[i].name);
+	free(rf.f);
 }

@@ -208,12 +208,51 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Every *.ini name in dp, sorted, into a growing array: a fixed 64 cut the list in readdir
+ * order, before sorting, so with more files debian.ini could be the one lost. 0 or -ENOMEM.
+ */
+static int ini_names(DIR *dp, char ***out, unsigned *n_out)
+{
+	char **names = NULL;
+	unsigned n = 0, cap = 0;
+	struct dirent *de;
+
+	while ((de = readdir(dp))) {
+		size_t len = strlen(de->d_name);
+
+		if (len <= 4 || !streq(de->d_name + len - 4, ".ini") || de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **v = cap < UINT_MAX / 2 ? realloc(names, (cap ? cap * 2 : 16) * sizeof(*v)) : NULL;
+
+			if (!v)
+				goto nomem;
+			names = v;
+			cap = cap ? cap * 2 : 16;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n])
+			goto nomem;
+		n++;
+	}
+	if (n)
+		qsort(names, n, sizeof(names[0]), cmp_str);	/* readdir order is not stable */
+	*out = names;
+	*n_out = n;
+	return 0;
+nomem:
+	while (n)
+		free(names[--n]);
+	free(names);
+	return -ENOMEM;
+}
+
 int distro_set_load(struct distro_set *set, const char *dir, char *err, size_t errsize)
 {
 	_cleanup_closedir_ DIR *dp = opendir(dir);
-	char *names[64];
+	_cleanup_free_ char **names = NULL;
 	unsigned n = 0;
-	struct dirent *de;
 	int r = 0;
 
 	memset(set, 0, sizeof(*set));
@@ -222,13 +261,10 @@ int distro_set_load(struct distro_set *set, const char *dir, char *err, size_t e
 		snprintf(err, errsize, "%s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	while ((de = readdir(dp)) && n < ARRAY_SIZE(names)) {
-		size_t len = strlen(de->d_name);
-
-		if (len > 4 && streq(de->d_name + len - 4, ".ini") && de->d_name[0] != '.')
-			names[n++] = strdup(de->d_name);
+	if (ini_names(dp, &names, &n) < 0) {
+		snprintf(err, errsize, "%s: out of memory listing the data files", dir);
+		return -ENOMEM;
 	}
-	qsort(names, n, sizeof(names[0]), cmp_str);	/* readdir order is not stable */
 	set->d = calloc(n ? n : 1, sizeof(*set->d));
 	for (unsigned i = 0; i < n; i++) {
 		char path[PATH_MAX];
@@ -238,7 +274,7 @@ int distro_set_load(struct distro_set *set, const char *dir, char *err, size_t e
 		mode_t found = 0;
 		int fd;
 
-		if (r < 0 || !set->d || !names[i]) {
+		if (r < 0 || !set->d) {
 			free(names[i]);
 			continue;
 		}
@@ -269,8 +305,10 @@ int distro_set_load(struct distro_set *set, const char *dir, char *err, size_t e
 		}
 		free(names[i]);
 	}
-	if (!set->d)
+	if (!set->d) {
+		snprintf(err, errsize, "%s: out of memory", dir);
 		r = -ENOMEM;
+	}
 	if (r < 0)
 		distro_set_free(set);
 	return r;

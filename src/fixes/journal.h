@@ -8,6 +8,7 @@
 
 /* A journal line longer than this is malformed (real ones are < 1 KiB). */
 #define JOURNAL_LINE_MAX 8192
+#define JOURNAL_DEPTH_MAX 16	/* our lines nest 3 deep; jansson recurses once per level */
 /* Only the tail of the file is read: the last run is at the end, the file only grows. */
 #define JOURNAL_TAIL_MAX (1u << 20)
 

@@ -233,6 +233,16 @@ static void previous_text(FILE *out, const struct fix_report *r)
 	}
 }
 
+/* Every string in the plan may come from outside (os-release, passwd, SUDO_USER, distro data,
+ * the journal): json_string() refuses bytes that are not UTF-8, which would lose the whole
+ * document, so each goes through str_sanitize's JSON mode first (NULL only on ENOMEM). */
+static json_t *jstr(const char *s)
+{
+	_cleanup_free_ char *clean = str_sanitize(s, STR_JSON);
+
+	return clean ? json_string(clean) : NULL;
+}
+
 static json_t *previous_json(const struct fix_report *r)
 {
 	const struct journal_state *j = r->previous;
@@ -241,17 +251,15 @@ static json_t *previous_json(const struct fix_report *r)
 	if (!j)
 		return json_null();
 	if (j->steps) {
-		_cleanup_free_ char *target = str_sanitize(j->last.target, STR_JSON);
-
-		last = json_pack("{s:s, s:i, s:s, s:s}", "fix", j->last.fix, "step", (int)j->last.step,
-				 "action", j->last.action, "result", j->last.result);
-		json_object_set_new(last, "target", target ? json_string(target) : json_null());
+		last = json_pack("{s:o, s:i, s:o, s:o, s:o}", "fix", jstr(j->last.fix), "step",
+				 (int)j->last.step, "action", jstr(j->last.action), "result",
+				 jstr(j->last.result), "target", jstr(j->last.target));
 	}
-	o = json_pack("{s:s, s:b, s:b}", "journal", r->journal_path, "found", j->found,
+	o = json_pack("{s:o, s:b, s:b}", "journal", jstr(r->journal_path), "found", j->found,
 		      "interrupted", j->found && !j->ended);
-	json_object_set_new(o, "run", j->found ? json_string(j->run) : json_null());
-	json_object_set_new(o, "started", j->found ? json_string(j->started) : json_null());
-	json_object_set_new(o, "outcome", j->ended ? json_string(j->outcome) : json_null());
+	json_object_set_new(o, "run", j->found ? jstr(j->run) : json_null());
+	json_object_set_new(o, "started", j->found ? jstr(j->started) : json_null());
+	json_object_set_new(o, "outcome", j->ended ? jstr(j->outcome) : json_null());
 	json_object_set_new(o, "completed_steps", json_integer(j->steps));
 	json_object_set_new(o, "last_step", last);
 	json_object_set_new(o, "malformed_lines", json_integer(j->malformed));
@@ -264,8 +272,9 @@ int fix_report_text(FILE *out, const struct fix_report *r)
 	const struct fix_facts *f = r->facts;
 	const struct os_release *os = &f->ident.os;
 
-	fprintf(out, "virt-doctor fix: %s for %s\n", r->applied ? "applied" : "plan",
-		os->pretty_name[0] ? os->pretty_name : os->id[0] ? os->id : "an unknown system");
+	fprintf(out, "virt-doctor fix: %s for ", r->applied ? "applied" : "plan");
+	put(out, os->pretty_name[0] ? os->pretty_name : os->id[0] ? os->id : "an unknown system");
+	fputc('\n', out);
 	if (r->distro->generic) {
 		fputs("distro data: none (", out);
 		put(out, r->distro->matched_by);
@@ -280,8 +289,11 @@ int fix_report_text(FILE *out, const struct fix_report *r)
 		fputs(")\n", out);
 	}
 	previous_text(out, r);
-	if (f->user[0])
-		fprintf(out, "user: %s (%s)\n", f->user, f->user_source ? f->user_source : "?");
+	if (f->user[0]) {
+		fputs("user: ", out);
+		put(out, f->user);	/* from SUDO_USER or the root's passwd */
+		fprintf(out, " (%s)\n", f->user_source ? f->user_source : "?");
+	}
 	if (r->offline && r->applied)
 		fputs("offline root: files were written inside the root; live actions are listed, not run\n", out);
 	if (!r->plan->n) {
@@ -324,13 +336,13 @@ static json_t *argv_json(char *const *argv)
 	json_t *a = json_array();
 
 	for (unsigned i = 0; argv[i]; i++)
-		json_array_append_new(a, json_string(argv[i]));
+		json_array_append_new(a, jstr(argv[i]));
 	return a;
 }
 
 static json_t *step_json(const struct step *s, bool applied)
 {
-	json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "kind", step_kind_name(s->kind), "why", s->why,
+	json_t *o = json_pack("{s:s, s:o, s:b, s:b}", "kind", step_kind_name(s->kind), "why", jstr(s->why),
 			      "needs_root", s->needs_root, "live", s->live);
 
 	switch (s->kind) {
@@ -340,44 +352,44 @@ static json_t *step_json(const struct step *s, bool applied)
 
 		json_object_set_new(o, "argv", argv_json(s->argv));
 		for (unsigned i = 0; i < ARRAY_SIZE(s->env) && s->env[i]; i++)
-			json_array_append_new(env, json_string(s->env[i]));
+			json_array_append_new(env, jstr(s->env[i]));
 		json_object_set_new(o, "env", env);
 		json_object_set_new(o, "timeout_s", json_integer(s->timeout_s));
 		if (s->kind == STEP_GROUP) {
-			json_object_set_new(o, "user", json_string(s->user));
-			json_object_set_new(o, "group", json_string(s->group));
+			json_object_set_new(o, "user", jstr(s->user));
+			json_object_set_new(o, "group", jstr(s->group));
 		}
 		break;
 	}
 	case STEP_WRITE:
-		json_object_set_new(o, "path", json_string(s->path));
-		json_object_set_new(o, "content", json_string(s->content ? s->content : ""));
+		json_object_set_new(o, "path", jstr(s->path));
+		json_object_set_new(o, "content", jstr(s->content ? s->content : ""));
 		json_object_set_new(o, "mode", json_integer(s->mode));
 		break;
 	case STEP_KMOD:
-		json_object_set_new(o, "module", json_string(s->module));
+		json_object_set_new(o, "module", jstr(s->module));
 		break;
 	case STEP_SYSCTL:
-		json_object_set_new(o, "path", json_string(s->path));
-		json_object_set_new(o, "value", json_string(s->content ? s->content : ""));
+		json_object_set_new(o, "path", jstr(s->path));
+		json_object_set_new(o, "value", jstr(s->content ? s->content : ""));
 		break;
 	case STEP_HUMAN:
-		json_object_set_new(o, "text", json_string(s->content ? s->content : ""));
+		json_object_set_new(o, "text", jstr(s->content ? s->content : ""));
 		break;
 	}
 	if (s->guard == GUARD_EXIT_ZERO || s->guard == GUARD_OUTPUT) {
 		json_t *g = json_pack("{s:o}", "argv", argv_json(s->guard_argv));
 
 		if (s->guard == GUARD_OUTPUT)
-			json_object_set_new(g, "output_contains", json_string(s->guard_match));
+			json_object_set_new(g, "output_contains", jstr(s->guard_match));
 		json_object_set_new(o, "skip_when", g);
 	} else if (s->guard == GUARD_GROUP_EXISTS) {
-		json_object_set_new(o, "skip_when", json_pack("{s:s}", "group_exists", s->group));
+		json_object_set_new(o, "skip_when", json_pack("{s:o}", "group_exists", jstr(s->group)));
 	}
 	if (applied) {
-		json_object_set_new(o, "result", json_string(step_result_name(s->result)));
+		json_object_set_new(o, "result", jstr(step_result_name(s->result)));
 		if (s->note[0])
-			json_object_set_new(o, "note", json_string(s->note));
+			json_object_set_new(o, "note", jstr(s->note));
 	}
 	return o;
 }
@@ -388,17 +400,18 @@ int fix_report_json(FILE *out, const struct fix_report *r)
 	json_t *root, *items = json_array(), *distro;
 	int ret;
 
-	distro = json_pack("{s:s, s:s, s:b, s:s}", "id", f->ident.os.id, "name", r->distro->name,
-			   "generic", r->distro->generic, "matched_by", r->distro->matched_by);
-	json_object_set_new(distro, "data_file", r->distro->generic ? json_null() : json_string(r->distro->file));
+	distro = json_pack("{s:o, s:o, s:b, s:o}", "id", jstr(f->ident.os.id), "name",
+			   jstr(r->distro->name), "generic", r->distro->generic, "matched_by",
+			   jstr(r->distro->matched_by));
+	json_object_set_new(distro, "data_file", r->distro->generic ? json_null() : jstr(r->distro->file));
 	for (unsigned i = 0; i < r->plan->n; i++) {
 		const struct fix_plan *p = &r->plan->items[i];
 		json_t *rem = json_array(), *by = json_array(), *steps = json_array(), *o;
 
 		for (unsigned k = 0; k < REMEDIES_MAX && p->fix->remedies[k]; k++)
-			json_array_append_new(rem, json_string(p->fix->remedies[k]));
+			json_array_append_new(rem, jstr(p->fix->remedies[k]));
 		for (unsigned k = 0; k < p->n_suggested; k++)
-			json_array_append_new(by, json_string(p->suggested_by[k]));
+			json_array_append_new(by, jstr(p->suggested_by[k]));
 		for (unsigned k = 0; k < p->n_steps; k++)
 			json_array_append_new(steps, step_json(&p->steps[k], r->applied));
 		o = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o}", "id", p->fix->id, "help", p->fix->help,
@@ -416,10 +429,12 @@ int fix_report_json(FILE *out, const struct fix_report *r)
 	root = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:o}", "kind", "fix-plan", "schema_version",
 			 FIX_SCHEMA_VERSION, "tool_version", VIRT_DOCTOR_VERSION, "applied", r->applied,
 			 "offline_root", r->offline, "mutated", r->mutated, "distro", distro);
-	json_object_set_new(root, "user", f->user[0] ? json_string(f->user) : json_null());
+	json_object_set_new(root, "user", f->user[0] ? jstr(f->user) : json_null());
 	json_object_set_new(root, "fixes", items);
 	json_object_set_new(root, "exit_code", json_integer(r->exit_code));
 	json_object_set_new(root, "previous_apply", previous_json(r));
+	if (!root)
+		return -ENOMEM;	/* jstr() or json_pack() ran out of memory */
 	ret = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
 	fputc('\n', out);
 	json_decref(root);

@@ -21,6 +21,9 @@ struct host_rec {
 	char *problem;		/* why the file was not merged; NULL when it was */
 	enum verdict verdict;
 	bool has_time, stale;
+	bool has_inode, same_file;	/* same_file: another name of a file already merged */
+	dev_t dev;
+	ino_t ino;
 	time_t generated_at;
 	char *distro, *kernel, *cpu;
 	char **fail, **warn;	/* check ids */
@@ -173,13 +176,14 @@ int fleet_parse_time(const char *s, time_t *out)
 	const char *p;
 	char *end;
 	long off = 0;
+	time_t t;
 
 	if (s[0] == '@') {
 		long long v;
 
 		errno = 0;
 		v = strtoll(s + 1, &end, 10);
-		if (errno || end == s + 1 || *end)
+		if (errno || end == s + 1 || *end || v < 0 || v > FLEET_TIME_MAX)
 			return -EINVAL;
 		*out = (time_t)v;
 		return 0;
@@ -200,7 +204,11 @@ int fleet_parse_time(const char *s, time_t *out)
 		off = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
 	} else
 		return -EINVAL;
-	*out = timegm(&tm) - off;
+	/* Inside 1970..9999 (a year RFC 3339 can write): then now - generated_at cannot overflow. */
+	t = timegm(&tm);
+	if (t == (time_t)-1 || t - off < 0 || t - off > FLEET_TIME_MAX)
+		return -EINVAL;
+	*out = t - off;
 	return 0;
 }
 
@@ -238,6 +246,33 @@ static int add_check_id(char ***list, unsigned *n, const char *id)
 	if (!v[*n])
 		return -ENOMEM;
 	(*n)++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * A report lists each check once (virt-doctor writes it so); one that lists an id twice could
+ * make one host count as many for that check, and which of its statuses is true cannot be
+ * told, so the report is refused. Sorted copy of the ids: O(n log n) for a hostile 100,000.
+ */
+static int repeated_check(struct host_rec *h, json_t *checks)
+{
+	size_t n = json_array_size(checks), k = 0, i;
+	_cleanup_free_ const char **ids = malloc((n + 1) * sizeof(*ids));
+	json_t *c;
+
+	if (!ids)
+		return -ENOMEM;
+	json_array_foreach(checks, i, c)
+		ids[k++] = str_member(c, "id");	/* extract() checked every id is a string */
+	qsort(ids, k, sizeof(*ids), cmp_str);
+	for (i = 1; i < k; i++)
+		if (streq(ids[i - 1], ids[i]))
+			return set_problem(h, "check id \"%.60s\" is listed more than once", ids[i]);
 	return 0;
 }
 
@@ -339,6 +374,8 @@ static int extract(struct host_rec *h, json_t *j)
 			}
 		}
 	}
+	if (repeated_check(h, checks) < 0)
+		return h->problem ? -EINVAL : -ENOMEM;
 	if (!h->name || !(h->distro = h->distro ?: strdup("unknown")) ||
 	    !(h->kernel = h->kernel ?: strdup("unknown")) || !(h->cpu = h->cpu ?: strdup("unknown")))
 		return -ENOMEM;
@@ -371,6 +408,38 @@ static void parse_report(struct host_rec *h, const char *buf, size_t len)
 		set_problem(h, "out of memory");
 }
 
+/*
+ * Open path for reading only when it is a regular file: a device node named *.json is never
+ * opened (opening one can have effects: a tape rewinds, a modem hangs up), a FIFO never waits.
+ * O_PATH opens nothing; its fstat decides, and the read fd comes from reopening that very
+ * inode through /proc/self/fd, so a rename in between cannot swap in a device. Without /proc,
+ * a non-blocking open whose inode must be the one just judged. fd, -ENOTSUP (not a regular
+ * file) or -errno.
+ */
+static int open_regular(const char *path, struct stat *st)
+{
+	_cleanup_close_ int pfd = open(path, O_PATH | O_CLOEXEC);
+	struct stat again;
+	char proc[64];
+	int fd;
+
+	if (pfd < 0 || fstat(pfd, st) < 0)
+		return -errno;
+	if (!S_ISREG(st->st_mode))
+		return -ENOTSUP;
+	sfmt(proc, "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &again) < 0 || again.st_dev != st->st_dev || again.st_ino != st->st_ino) {
+		close(fd);
+		return -ESTALE;	/* replaced while being opened */
+	}
+	return fd;
+}
+
 /* Read and parse one file within the limits; every failure becomes the host's problem. */
 static void load_one(struct host_rec *h)
 {
@@ -382,16 +451,19 @@ static void load_one(struct host_rec *h)
 
 	if (h->problem)
 		return;
-	/* O_NONBLOCK: a FIFO named *.json must not hang the merge. */
-	fd = open(h->file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		set_problem(h, "cannot open: %m");	/* %m: strerror is not thread-safe */
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	fd = open_regular(h->file, &st);
+	if (fd == -ENOTSUP) {
 		set_problem(h, "not a regular file");
 		return;
 	}
+	if (fd < 0) {
+		errno = -fd;
+		set_problem(h, "cannot open: %m");	/* %m: strerror is not thread-safe */
+		return;
+	}
+	h->has_inode = true;
+	h->dev = st.st_dev;
+	h->ino = st.st_ino;
 	if (st.st_size > FLEET_FILE_MAX) {
 		set_problem(h, "too large (%lld bytes; the limit is %u MiB)", (long long)st.st_size,
 			    FLEET_FILE_MAX >> 20);
@@ -449,13 +521,18 @@ static void load_all(struct fleet *f)
 	/* jansson seeds its hash on first use; do it before the threads race for it. */
 	json_object_seed(0);
 	pthread_attr_init(&attr);
-	/* The parser recurses up to JSON_PARSER_MAX_DEPTH (2048) deep; give it room. */
+	/*
+	 * jansson recurses up to JSON_PARSER_MAX_DEPTH (2048) deep to parse, and again to free:
+	 * about 200 KiB. Every parse runs on a thread with a stack of known size, never on the
+	 * main thread, whose stack is whatever `ulimit -s` left (128 KiB crashed at depth 2000).
+	 */
 	pthread_attr_setstacksize(&attr, 8u << 20);
-	for (unsigned i = 1; i < n; i++)
+	for (unsigned i = 0; i < n; i++)
 		if (pthread_create(&tid[i], &attr, worker, &p) != 0)
 			n = i;
-	worker(&p);
-	for (unsigned i = 1; i < n; i++)
+	if (!n)
+		worker(&p);	/* no thread at all: better the main stack than no merge */
+	for (unsigned i = 0; i < n; i++)
 		pthread_join(tid[i], NULL);
 	pthread_attr_destroy(&attr);
 }
@@ -598,6 +675,62 @@ static struct idlist *warn_list(struct tally *t)
 	return &t->warn;
 }
 
+static int cmp_inode(const void *a, const void *b)
+{
+	const struct host_rec *x = &sort_fleet->host[*(const uint32_t *)a];
+	const struct host_rec *y = &sort_fleet->host[*(const uint32_t *)b];
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return strcmp(x->file, y->file);
+}
+
+/*
+ * One file reached twice (named and inside a directory given too, `DIR DIR/`, a hard link or
+ * a symlink) is one report: the first name in file order is kept, the others are left out of
+ * every count and list, so a host never supersedes itself.
+ */
+static int same_files(struct fleet *f)
+{
+	_cleanup_free_ uint32_t *order = malloc((f->n_host + 1) * sizeof(*order));
+	unsigned n = 0;
+
+	if (!order)
+		return -ENOMEM;
+	for (unsigned i = 0; i < f->n_host; i++)
+		if (f->host[i].has_inode)
+			order[n++] = i;
+	sort_fleet = f;
+	qsort(order, n, sizeof(*order), cmp_inode);
+	for (unsigned k = 1; k < n; k++) {
+		struct host_rec *a = &f->host[order[k - 1]], *b = &f->host[order[k]];
+
+		if (a->dev == b->dev && a->ino == b->ino) {
+			b->same_file = true;
+			f->n_files--;
+		}
+	}
+	return 0;
+}
+
+/* A report from the future (a wrong clock, or forged) would supersede the host's real reports
+ * for ever and never go stale: beyond FLEET_CLOCK_SKEW after --now it is refused. */
+static void future_report(struct fleet *f, struct host_rec *h)
+{
+	struct tm tm;
+	char when[32] = "?";
+
+	if (h->problem || !h->has_time || h->generated_at <= f->opt.now + FLEET_CLOCK_SKEW)
+		return;
+	if (gmtime_r(&h->generated_at, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	set_problem(h, "generated_at %s is in the future: %lld s after now, more than the %d s "
+		    "of clock skew allowed", when, (long long)(h->generated_at - f->opt.now),
+		    FLEET_CLOCK_SKEW);
+}
+
 static int aggregate(struct fleet *f)
 {
 	_cleanup_free_ uint32_t *order = malloc((f->n_host + 1) * sizeof(*order));
@@ -606,9 +739,16 @@ static int aggregate(struct fleet *f)
 
 	if (!order)
 		return -ENOMEM;
-	for (unsigned i = 0; i < f->n_host; i++)
+	r = same_files(f);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < f->n_host; i++) {
+		if (f->host[i].same_file)
+			continue;
+		future_report(f, &f->host[i]);
 		if (!f->host[i].problem)
 			order[n++] = i;
+	}
 	sort_fleet = f;
 	qsort(order, n, sizeof(*order), cmp_host_name);
 	r = dedupe(f, order, n);
@@ -642,7 +782,7 @@ static int aggregate(struct fleet *f)
 			return r;
 	}
 	for (unsigned i = 0; i < f->n_host; i++)
-		if (f->host[i].problem) {
+		if (f->host[i].problem && !f->host[i].same_file) {
 			f->n_problem++;
 			if ((r = idlist_add(&f->problems, i)) < 0)
 				return r;

@@ -11,7 +11,9 @@
 #define FLEET_SCHEMA_VERSION "1.0.0"
 #define FLEET_FILE_MAX (4u << 20)	/* a report is ~10 KiB; anything above 4 MiB is hostile */
 #define FLEET_STRING_MAX 256		/* host-supplied strings are cut to this many bytes */
-#define FLEET_NAMES_WIDTH 100		/* text: characters of host names per line before "+N more" */
+#define FLEET_NAMES_WIDTH 100
+#define FLEET_CLOCK_SKEW 86400		/* a report may be dated this far after --now, no further */
+#define FLEET_TIME_MAX 253402300799LL	/* 9999-12-31T23:59:59Z: the last time RFC 3339 can write */		/* text: characters of host names per line before "+N more" */
 
 enum fleet_format { FLEET_TEXT, FLEET_JSON, FLEET_CSV };
 

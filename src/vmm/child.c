@@ -82,6 +82,13 @@ static void send_meta(struct vmm_session *s, uint64_t create_us)
 	vmm_send(s->rec_fd, &r);
 }
 
+/*
+ * How long before the deadline the watchdog samples each running vCPU's registers, so that at
+ * the deadline it can tell a slow guest (it exited, or its registers moved) from a stuck one.
+ * A quarter of the time left for a short --timeout.
+ */
+#define PROGRESS_WINDOW_NS 250000000ull
+
 /* The child's own watchdog: kicks vCPUs at their deadlines and stops them at the global one. */
 static void watchdog(struct vmm_session *s)
 {
@@ -92,6 +99,18 @@ static void watchdog(struct vmm_session *s)
 		uint64_t now = vmm_now_ns(), next = s->timed_out ? 0 : s->deadline_ns;
 		bool all_done = true;
 		struct timespec ts;
+
+		if (s->sample_at_ns && now >= s->sample_at_ns) {
+			/* Each running vCPU's kicked hook records its registers and runs on. */
+			s->sample_at_ns = 0;
+			for (unsigned i = 0; i < vm->n_vcpus; i++)
+				if (vm->vcpu[i].go && vm->vcpu[i].has_thread && !vm->vcpu[i].finished) {
+					vm->vcpu[i].sample_pending = true;
+					vmm_kick_locked(&vm->vcpu[i]);
+				}
+		} else if (s->sample_at_ns && s->sample_at_ns < next) {
+			next = s->sample_at_ns;
+		}
 
 		for (unsigned i = 0; i < vm->n_vcpus; i++) {
 			struct vmm_vcpu *v = &vm->vcpu[i];
@@ -162,6 +181,8 @@ void vmm_child_main(const struct vmm_child_args *a)
 	/* Leave the parent a margin to read our report before its hard kill. */
 	s.deadline_ns = a->t0_ns + (uint64_t)opt->timeout_ms * 1000000u -
 			(uint64_t)(opt->timeout_ms / 10 < 100 ? opt->timeout_ms / 10 : 100) * 1000000u;
+	s.sample_at_ns = s.deadline_ns - (s.deadline_ns - a->t0_ns < 4 * PROGRESS_WINDOW_NS ?
+					  (s.deadline_ns - a->t0_ns) / 4 : PROGRESS_WINDOW_NS);
 
 	t_stage = vmm_now_ns();
 	vmm_session_begin(&s, 0);
@@ -249,6 +270,7 @@ void vmm_child_main(const struct vmm_child_args *a)
 		snprintf(s.message, sizeof(s.message), "all vCPUs stopped without a verdict");
 	}
 	end.status = s.outcome;
+	end.pad = s.outcome == VMM_OUTCOME_TIMEOUT ? s.progress : VMM_PROGRESS_NONE;
 	snprintf(end.text, sizeof(end.text), "%s", s.message);
 	vmm_send(REC_FD, &end);
 	/* _exit: no atexit work (and no sanitizer leak scan) under the sandbox. */

@@ -67,6 +67,12 @@ struct vmm_vcpu {
 	bool kick_pending;	/* watchdog asked KVM_RUN to return; under vm->lock */
 	uint64_t kick_at_ns;	/* watchdog kicks at this time; 0 = never */
 	pid_t tid;
+	/* Progress sampling (its own thread, under vm->lock): KVM_RUN returns, and the registers
+	 * the watchdog's sample kick found, to compare with at the deadline. */
+	uint64_t n_exits;
+	bool sample_pending, sampled;
+	uint64_t sample_exits, sample_ns;
+	struct kvm_regs sample_regs;
 };
 
 /* Callbacks from the run loop into whoever drives the guest (stages.c). Called with vm->lock held. */
@@ -145,7 +151,7 @@ int vmm_sandbox_install(int report_fd);
 /* Child -> parent records (fixed size; one write() each, < PIPE_BUF so atomic). */
 enum { VMM_REC_STAGE = 1, VMM_REC_RUNNING, VMM_REC_META, VMM_REC_END };
 struct vmm_record {
-	uint32_t type, index, status, pad;
+	uint32_t type, index, status, pad;	/* END: pad = enum vmm_progress */
 	uint64_t v[3];
 	char name[32];
 	char text[256];
@@ -169,6 +175,8 @@ struct vmm_session {
 	uint32_t nonce;
 	uint64_t t0_ns;			/* vmm_smoke_boot() start, CLOCK_MONOTONIC */
 	uint64_t deadline_ns;		/* child-side watchdog */
+	uint64_t sample_at_ns;		/* progress sample before the deadline; 0 once taken */
+	enum vmm_progress progress;	/* judged at the deadline */
 	unsigned timeout_ms;
 	struct rc_state rc;
 	size_t n_stages;

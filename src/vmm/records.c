@@ -26,6 +26,16 @@ const char *vmm_outcome_name(enum vmm_outcome o)
 	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
 }
 
+const char *vmm_progress_name(enum vmm_progress p)
+{
+	static const char *const names[] = {
+		[VMM_PROGRESS_NONE] = NULL, [VMM_PROGRESS_UNKNOWN] = "unknown",
+		[VMM_PROGRESS_MOVING] = "progressing", [VMM_PROGRESS_STUCK] = "stuck",
+	};
+
+	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : NULL;
+}
+
 void vmm_options_default(struct vmm_options *o)
 {
 	*o = (struct vmm_options){ .vcpus = 2, .memory_mib = 16, .timeout_ms = 5000,
@@ -73,6 +83,10 @@ static void apply(struct vmm_report *out, const struct vmm_record *r, bool *ende
 		*ended = true;
 		out->outcome = r->status <= VMM_OUTCOME_SETUP_FAILED ? r->status : VMM_OUTCOME_CRASHED;
 		snprintf(out->message, sizeof(out->message), "%.*s", (int)sizeof(out->message) - 1, r->text);
+		out->timeout_progress = out->outcome == VMM_OUTCOME_TIMEOUT && r->pad <= VMM_PROGRESS_STUCK ?
+					r->pad : VMM_PROGRESS_NONE;
+		if (out->outcome == VMM_OUTCOME_TIMEOUT && !out->timeout_progress)
+			out->timeout_progress = VMM_PROGRESS_UNKNOWN;
 		break;
 	}
 }

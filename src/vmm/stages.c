@@ -538,30 +538,78 @@ static bool insn_is_hypercall(const uint8_t *b)
 	return b[0] == 0x0f && b[1] == 0x01 && (b[2] == 0xc1 || b[2] == 0xd9 || b[2] == 0xd4);
 }
 
+/*
+ * The watchdog's sample before the deadline against the registers now: did this vCPU exit
+ * (more KVM_RUN returns than the two kicks) or change a register in between? Only what KVM
+ * shows: a guest that loops while changing registers is "progressing" too, so the word
+ * "stuck" is kept for a vCPU that neither exited nor moved.
+ */
+static enum vmm_progress judge_progress(struct vmm_vcpu *v, char *how, size_t size)
+{
+	struct kvm_regs now;
+
+	if (!v->sampled || ioctl(v->fd, KVM_GET_REGS, &now) < 0)
+		return VMM_PROGRESS_UNKNOWN;
+	if (v->n_exits - v->sample_exits > 1)
+		snprintf(how, size, "%llu exits", (unsigned long long)(v->n_exits - v->sample_exits - 1));
+	else if (now.rip != v->sample_regs.rip)
+		snprintf(how, size, "rip 0x%llx -> 0x%llx", (unsigned long long)v->sample_regs.rip,
+			 (unsigned long long)now.rip);
+	else if (memcmp(&now, &v->sample_regs, sizeof(now)) != 0)
+		snprintf(how, size, "registers changed, rip 0x%llx", (unsigned long long)now.rip);
+	else
+		return VMM_PROGRESS_STUCK;
+	return VMM_PROGRESS_MOVING;
+}
+
+static int timed_out(struct vmm_session *s, struct vmm_vcpu *v)
+{
+	uint64_t now = vmm_now_ns();
+	unsigned ms = (unsigned)((now - s->t0_ns) / 1000000);
+	unsigned window = v->sampled ? (unsigned)((now - v->sample_ns) / 1000000) : 0;
+	const char *stage = s->cur ? stage_name(s, s->cur) : "(between stages)";
+	char where[96] = "", how[64] = "";
+	uint8_t b[16];
+	uint64_t rip = 0;
+
+	s->progress = judge_progress(v, how, sizeof(how));
+	vmm_vcpu_where(v, where, sizeof(where));
+	if (s->progress == VMM_PROGRESS_MOVING)
+		return fail(s, VMM_OUTCOME_TIMEOUT,
+			    "still running after %u ms in %s: vCPU%u progressed in the last %u ms (%s), %s",
+			    ms, stage, v->id, window, how,
+			    s->smoke ? "slow here, not hung (busy host? raise --timeout)" :
+				       "slow or looping, not hung in KVM_RUN");
+	if (!vmm_vcpu_read_insn(v, &rip, b, sizeof(b)) && insn_is_hypercall(b))
+		return fail(s, VMM_OUTCOME_GUEST_FAILED,
+			    "KVM_RUN did not return for %u ms: vCPU%u stuck in a hypercall (VMCALL/VMMCALL) at %s, which this VMM does not serve",
+			    ms, v->id, where);
+	if (s->progress == VMM_PROGRESS_STUCK)
+		return fail(s, VMM_OUTCOME_TIMEOUT,
+			    "KVM_RUN did not return for %u ms in %s; vCPU%u no exit, same registers for %u ms: stuck; %s",
+			    ms, stage, v->id, window, where);
+	return fail(s, VMM_OUTCOME_TIMEOUT, "KVM_RUN did not return for %u ms in %s; vCPU%u %s (progress not sampled)",
+		    ms, stage, v->id, where);
+}
+
 static int hook_kicked(struct vmm_vcpu *v, void *opaque)
 {
 	struct vmm_session *s = opaque;
 	struct kvm_mp_state mp;
-	uint8_t b[16];
-	uint64_t rip = 0;
 	char where[96] = "";
 
 	if (s->ended)
 		return VMM_RUN_STOP;
-	if (s->timed_out) {
-		unsigned ms = (unsigned)((vmm_now_ns() - s->t0_ns) / 1000000);
-		const char *stage = s->cur ? stage_name(s, s->cur) : "(between stages)";
-
-		vmm_vcpu_where(v, where, sizeof(where));
-		if (!vmm_vcpu_read_insn(v, &rip, b, sizeof(b)) && insn_is_hypercall(b))
-			return fail(s, VMM_OUTCOME_GUEST_FAILED,
-				    "KVM_RUN did not return for %u ms: vCPU%u stuck in a hypercall (VMCALL/VMMCALL) at %s, which this VMM does not serve",
-				    ms, v->id, where);
-		if (!s->cur)
-			return fail(s, VMM_OUTCOME_TIMEOUT, "KVM_RUN did not return for %u ms between stages (guest stuck in a hypercall or loop); vCPU%u %s",
-				    ms, v->id, where);
-		return fail(s, VMM_OUTCOME_TIMEOUT, "KVM_RUN did not return for %u ms in stage %s (guest stuck in a hypercall or loop); vCPU%u %s",
-			    ms, stage, v->id, where);
+	if (s->timed_out)
+		return timed_out(s, v);
+	if (v->sample_pending) {
+		/* The watchdog's sample before the deadline; other kick purposes still apply. */
+		v->sample_pending = false;
+		if (ioctl(v->fd, KVM_GET_REGS, &v->sample_regs) == 0) {
+			v->sampled = true;
+			v->sample_exits = v->n_exits;
+			v->sample_ns = vmm_now_ns();
+		}
 	}
 	if (s->halt_check && v->id == 0) {
 		if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)

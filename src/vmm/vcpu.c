@@ -313,6 +313,7 @@ static int vcpu_run_loop(struct vmm_vcpu *v)
 		uint64_t n = __atomic_add_fetch(&vm->exits, 1, __ATOMIC_RELAXED);
 		uint64_t zero = 0, now = vmm_now_ns();
 
+		v->n_exits++;
 		__atomic_compare_exchange_n(&vm->first_exit_ns, &zero, now, false,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		pthread_mutex_lock(&vm->lock);

@@ -21,6 +21,18 @@ struct vmm_stage {
 enum vmm_outcome { VMM_OUTCOME_OK, VMM_OUTCOME_GUEST_FAILED, VMM_OUTCOME_TIMEOUT, VMM_OUTCOME_SECCOMP_KILLED, VMM_OUTCOME_CRASHED, VMM_OUTCOME_SETUP_FAILED };
 const char *vmm_outcome_name(enum vmm_outcome o); /* "ok","guest-failed","timeout","seccomp-killed","crashed","setup-failed" */
 
+/*
+ * At a timeout, what the watchdog saw the reporting vCPU do in the window before it: a slow
+ * guest (4 concurrent 8-vCPU 1 GiB boots on 2 cores) is not a hung one.
+ */
+enum vmm_progress {
+	VMM_PROGRESS_NONE,	/* not a timeout */
+	VMM_PROGRESS_UNKNOWN,	/* no sample: the vCPU was not in KVM_RUN when the window began */
+	VMM_PROGRESS_MOVING,	/* it exited, or its registers changed, in the window: slow */
+	VMM_PROGRESS_STUCK,	/* no exit and the same registers: stuck (hypercall, tight loop) */
+};
+const char *vmm_progress_name(enum vmm_progress p); /* NULL, "unknown", "progressing", "stuck" */
+
 struct vmm_options {
 	unsigned vcpus;		/* default 2 (1..8) */
 	unsigned memory_mib;	/* default 16 (2..1024) */
@@ -40,6 +52,7 @@ struct vmm_report {
 	uint64_t create_vm_us, first_insn_us, total_us, exits;
 	long child_peak_rss_kib;	/* from wait4 rusage */
 	char stage_running[32];	/* stage in progress when it ended badly */
+	enum vmm_progress timeout_progress;
 };
 
 /*
