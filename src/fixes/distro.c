@@ -14,7 +14,8 @@ static const struct { const char *section; const char *keys; } known_keys[] = {
 	{ "distro", "name ids id_like" },
 	{ "packages", "install refresh env query qemu_system* qemu_img libvirt_daemon libvirt_clients "
 		      "virt_install dnsmasq bridge_utils kernel_modules_extra" },
-	{ "services", "libvirt enable start enabled_query active_query virsh manager_running direct_start" },
+	{ "services", "libvirt logd enable start enabled_query active_query virsh manager_running direct_start "
+		      "logd_direct_start" },
 	{ "groups", "kvm libvirt add_user create" },
 	{ "paths", "emulator* modules_load_d modprobe_d udev_rules_d udev_rules_system udev_trigger "
 		   "sysctl_d libvirt_default_network grub_default grub_update" },
