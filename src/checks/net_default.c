@@ -90,6 +90,82 @@ static pid_t dnsmasq_pid(const struct host *h)
 	return is_dnsmasq && our_conf ? (pid_t)pid : 0;
 }
 
+/*
+ * What stops `virsh net-start default`, in the order libvirt 9.0 meets them, with libvirt's
+ * own words (measured: each one set up on this kind of host and net-start run). Filled by
+ * judge_blockers(); a blocker with fix NULL needs a person.
+ */
+struct blocker {
+	const char *id;		/* the start_blockers item */
+	char what[160];		/* for the summary */
+	char says[256];		/* libvirt's error */
+	const char *fix;
+};
+
+static unsigned judge_blockers(const struct net_blockers *b, const struct libvirt_network *n,
+			       struct blocker *out)
+{
+	unsigned k = 0;
+
+	if (b->route_iface[0]) {
+		out[k] = (struct blocker){ .id = "route_in_use" };
+		sfmt(out[k].what, "%s/%d is already routed through %s", n->address, n->prefix, b->route_iface);
+		sfmt(out[k].says, "internal error: Network is already in use by interface %s", b->route_iface);
+		k++;
+	}
+	if (b->bridge_taken) {
+		out[k] = (struct blocker){ .id = "bridge_exists" };
+		sfmt(out[k].what, "an interface %s exists already", n->bridge);
+		sfmt(out[k].says, "error creating bridge interface %s: File exists", n->bridge);
+		k++;
+	}
+	if (b->firewall_backend[0] && !b->firewall_ok) {
+		out[k] = (struct blocker){ .id = "no_firewall" };
+		sfmt(out[k].what, "no %s (%s), which libvirt runs for the network's firewall rules",
+		     b->firewall_bin, b->firewall_backend);
+		sfmt(out[k].says, "internal error: Failed to apply firewall rules %s ...: cannot execute "
+		     "binary %s: No such file or directory", b->firewall_bin, b->firewall_bin);
+		k++;
+	}
+	if (b->dns_port_tcp[0]) {
+		out[k] = (struct blocker){ .id = "dns_port_taken" };
+		sfmt(out[k].what, "another program holds %s, where the network's dnsmasq must listen",
+		     b->dns_port_tcp);
+		sfmt(out[k].says, "dnsmasq: failed to create listening socket for %s: Address already in use",
+		     n->address);
+		k++;
+	}
+	if (!b->dnsmasq[0]) {
+		out[k] = (struct blocker){ .id = "no_dnsmasq", .fix = "packages.install_dnsmasq" };
+		sfmt(out[k].what, "dnsmasq is not installed");
+		sfmt(out[k].says, "Unable to find 'dnsmasq' binary in $PATH: No such file or directory");
+		k++;
+	}
+	return k;
+}
+
+static void detail_blockers(struct check_result *r, const struct net_blockers *b,
+			    const struct blocker *bl, unsigned n)
+{
+	if (b->dnsmasq[0])
+		detail_str(r, "dnsmasq_binary", "%s", b->dnsmasq);
+	else
+		detail_null(r, "dnsmasq_binary");
+	if (b->firewall_backend[0]) {
+		detail_str(r, "firewall_backend", "%s", b->firewall_backend);
+		detail_str(r, "firewall_binary", "%s", b->firewall_bin);
+	}
+	if (b->route_iface[0])
+		detail_str(r, "route_conflict", "%s", b->route_iface);
+	if (b->dns_port_tcp[0])
+		detail_str(r, "dns_port_tcp", "%s", b->dns_port_tcp);
+	if (b->dns_port_udp[0])
+		detail_str(r, "dns_port_udp", "%s", b->dns_port_udp);
+	detail_list_add(r, "start_blockers", NULL);
+	for (unsigned i = 0; i < n; i++)
+		detail_list_add(r, "start_blockers", bl[i].id);
+}
+
 static void detail_net(struct check_result *r, const struct libvirt_network *n)
 {
 	detail_str(r, "bridge", "%s", n->bridge);
@@ -265,13 +341,57 @@ static void run_default(struct check_ctx *ctx, struct check_result *r)
 			result_fix(r, "libvirt.start_default_network");
 			return;
 		}
+		if (managed_mode(def.forward_mode)) {
+			struct blocker bl[5];
+			struct net_blockers b;
+			unsigned n;
+
+			net_start_blockers(h, &def, true, &b);
+			n = judge_blockers(&b, &def, bl);
+			detail_blockers(r, &b, bl, n);
+			if (n) {
+				char advice[512] = "";
+
+				result_set(r, CHECK_FAIL, "default network is inactive and cannot start: %s "
+					   "(net-start says \"%s\")", bl[0].what, bl[0].says);
+				for (unsigned i = 0; i < n; i++) {
+					size_t len = strlen(advice);
+
+					snprintf(advice + len, sizeof(advice) - len, "%s%s.", len ? " " : "",
+						 i ? bl[i].what : "Guests on the default network cannot start "
+						 "until this is resolved");
+					if (bl[i].fix)
+						result_fix(r, bl[i].fix);
+				}
+				if (!b.dnsmasq[0]) {
+					size_t len = strlen(advice);
+
+					snprintf(advice + len, sizeof(advice) - len, " Install dnsmasq "
+						 "(dnsmasq-base on Debian and Ubuntu, dnsmasq elsewhere).");
+				}
+				if (b.route_iface[0] || b.bridge_taken) {
+					size_t len = strlen(advice);
+
+					snprintf(advice + len, sizeof(advice) - len, " Remove the stale "
+						 "interface (ip link delete %s) or give the network another "
+						 "subnet and bridge (virsh net-edit default).",
+						 b.route_iface[0] ? b.route_iface : def.bridge);
+				}
+				result_advise(r, "%s", advice);
+				/* The planner starts it only once the blockers it can fix are planned. */
+				result_fix(r, "libvirt.start_default_network");
+				return;
+			}
+		}
 		result_set(r, CHECK_WARN, "default network (%s, %s/%d) is defined but not active%s",
 			   def.bridge, def.address[0] ? def.address : "no address", def.prefix,
 			   autostart ? " (autostart is on: it starts with libvirt)" : ", and not autostarted");
 		result_advise(r, "Guests on the default network fail to start with \"Network not found: "
 			      "no network with matching name\" or \"network 'default' is not active\". "
 			      "Start it: virsh net-start default; keep it across reboots: virsh "
-			      "net-autostart default.");
+			      "net-autostart default.%s", detail_get(r, "dns_port_udp") ? " Something "
+			      "holds UDP port 53 on its address: net-start fails unless it set SO_REUSEADDR "
+			      "(a dnsmasq does)." : "");
 		result_fix(r, "libvirt.start_default_network");
 		return;
 	}
