@@ -24,6 +24,9 @@ struct libvirt_network {
 	char dhcp_start[64], dhcp_end[64];
 };
 
+/* Largest network XML read: libvirt's are a few hundred bytes, a big one a few KiB. */
+#define LIBVIRT_XML_MAX (1u << 20)
+
 /*
  * Parse a network definition (<network>) or libvirt's status file (<networkstatus> holding
  * a <network>) with libxml2. 0, -ENOENT, or -EBADMSG with a one-line reason in why
