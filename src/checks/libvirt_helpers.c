@@ -88,7 +88,7 @@ static int unix_listener(const struct host *h, const char *path)
 		return r;
 	for (char *line = text; line && *line; ) {
 		char *end = strchrnul(line, '\n'), *path_at = NULL;
-		unsigned long flags;
+		unsigned long flags = 0;
 		unsigned field = 0;
 
 		/* Num RefCount Protocol Flags Type St Inode Path */
@@ -185,7 +185,8 @@ static void run_helpers(struct check_ctx *ctx, struct check_result *r)
 	detail_str(r, "lock_manager", "%s", lockm[0] ? lockm : "none");
 
 	detail_list_add(r, "needed", NULL);
-	detail_list_add(r, "down", NULL);
+	if (h->live)
+		detail_list_add(r, "down", NULL);	/* offline nothing is known to be down */
 	for (size_t i = 0; i < N_HELPERS; i++) {
 		const struct helper *hp = &helpers[i];
 		const char *bin;
