@@ -164,7 +164,7 @@ static void run_helpers(struct check_ctx *ctx, struct check_result *r)
 	bool conf_ok, needed[N_HELPERS] = { 0 }, down[N_HELPERS] = { 0 }, any = false;
 	const struct helper *worst = NULL, *missing_bin = NULL;
 	enum helper_state worst_state = ST_ACCEPTING;
-	int worst_err = 0;
+	int worst_err = 0, conf_err;
 	unsigned n_denied = 0;
 
 	if (libvirt_pick_daemon(h, &d) < 0) {
@@ -175,7 +175,8 @@ static void run_helpers(struct check_ctx *ctx, struct check_result *r)
 	detail_str(r, "daemon", "%s", d.name);
 
 	/* qemu.conf is 0600 root: for anyone else the defaults are assumed, and said so. */
-	conf_ok = host_read(h, QEMU_CONF, HOST_READ_MAX, &conf, NULL) == 0;
+	conf_err = host_read(h, QEMU_CONF, HOST_READ_MAX, &conf, NULL);
+	conf_ok = conf_err == 0;
 	detail_bool(r, "qemu_conf_readable", conf_ok);
 	if (conf_ok) {
 		libvirt_conf_get(conf, "stdio_handler", stdio, sizeof(stdio));
@@ -246,7 +247,9 @@ static void run_helpers(struct check_ctx *ctx, struct check_result *r)
 		}
 	}
 
-	const char *assumed = conf_ok ? "" : " (" QEMU_CONF " is unreadable here: libvirt's defaults assumed)";
+	/* Absent, libvirt uses its defaults too; unreadable, we only assume it does. */
+	const char *assumed = conf_err == -EACCES || conf_err == -EPERM ?
+		" (" QEMU_CONF " is unreadable here: libvirt's defaults assumed)" : "";
 
 	if (!any) {
 		result_set(r, CHECK_PASS, "no helper daemon needed: stdio_handler = \"%s\", no lock manager, "
