@@ -150,8 +150,7 @@ static const char *find_exec(const struct host *h, const char *const *paths, siz
 	return NULL;
 }
 
-/* Connect to a unix socket without blocking longer than timeout_ms. 0 or -errno. */
-static int probe_socket(const char *path, unsigned timeout_ms)
+int unix_socket_probe(const char *path, unsigned timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
@@ -184,6 +183,29 @@ bool libvirt_daemon_installed(const struct host *h)
 		if (find_exec(h, daemons[i].bins, ARRAY_SIZE(daemons[i].bins)))
 			return true;
 	return false;
+}
+
+int libvirt_pick_daemon(const struct host *h, struct libvirt_daemon *d)
+{
+	const char *installed[ARRAY_SIZE(daemons)];
+	const struct daemon_kind *k = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(daemons); i++)
+		installed[i] = find_exec(h, daemons[i].bins, ARRAY_SIZE(daemons[i].bins));
+	/* Live, the one whose socket is there; else libvirtd before the modular one. */
+	for (i = 0; i < ARRAY_SIZE(daemons) && !k && h->live; i++)
+		if (host_exists(h, daemons[i].sock) || host_exists(h, daemons[i].sock_ro))
+			k = &daemons[i];
+	for (i = ARRAY_SIZE(daemons); i-- > 0 && !k; )
+		if (installed[i])
+			k = &daemons[i];
+	if (!k)
+		return -ENOENT;
+	i = (size_t)(k - daemons);
+	*d = (struct libvirt_daemon){ .name = k->name, .bin = installed[i], .sock = k->sock,
+				      .sock_ro = k->sock_ro, .modular = k != LIBVIRTD };
+	return 0;
 }
 
 static bool user_in_group(const struct host *h, const char *user, gid_t primary, const char *group)
@@ -450,8 +472,8 @@ static void start_libvirt(struct check_ctx *ctx)
 		const char *ro = test_sock ? test_sock : daemons[i].sock_ro;
 
 		accepts = host_stat(h, rw, &st) == 0 && S_ISSOCK(st.st_mode) &&
-			(probe_socket(rw, SOCKET_CONNECT_TIMEOUT_MS) == 0 ||
-			 probe_socket(ro, SOCKET_CONNECT_TIMEOUT_MS) == 0);
+			(unix_socket_probe(rw, SOCKET_CONNECT_TIMEOUT_MS) == 0 ||
+			 unix_socket_probe(ro, SOCKET_CONNECT_TIMEOUT_MS) == 0);
 	}
 	if (!accepts)
 		return;
@@ -589,6 +611,7 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 	const char *installed[ARRAY_SIZE(daemons)] = { 0 }, *proxy, *virsh, *test_sock = NULL;
 	struct libvirt_call call = { .pid = -1, .fd = -1 };
 	struct libvirt_answer a;
+	struct libvirt_daemon picked;
 	char uri[160], ver[32], advice[512] = "", summary[512];
 	bool any = false, accepts = false;
 	int err;
@@ -628,16 +651,12 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 		test_sock = getenv(TEST_SOCK_ENV);
 	if (test_sock && !*test_sock)
 		test_sock = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(daemons) && !s.kind && h->live && !test_sock; i++)
-		if (host_exists(h, daemons[i].sock) || host_exists(h, daemons[i].sock_ro)) {
-			s.kind = &daemons[i];
-			s.bin = installed[i];
-		}
-	for (size_t i = ARRAY_SIZE(daemons); i-- > 0 && !s.kind; )
-		if (installed[i]) {
-			s.kind = &daemons[i];
-			s.bin = installed[i];
-		}
+	if (!test_sock && libvirt_pick_daemon(h, &picked) == 0)
+		for (size_t i = 0; i < ARRAY_SIZE(daemons) && !s.kind; i++)
+			if (streq(daemons[i].name, picked.name)) {
+				s.kind = &daemons[i];
+				s.bin = picked.bin;
+			}
 	if (test_sock) {
 		s.kind = LIBVIRTD;
 		s.test_sock = true;
@@ -674,12 +693,12 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 		detail_str(r, "socket_mode", "%04o", s.sock_st.st_mode & 07777);
 		if (host_group(h, s.sock_st.st_gid, &g) == 0)
 			detail_str(r, "socket_group", "%s", g.name);
-		err = probe_socket(s.sock, SOCKET_CONNECT_TIMEOUT_MS);
+		err = unix_socket_probe(s.sock, SOCKET_CONNECT_TIMEOUT_MS);
 		if (err == -EACCES) {
 			/* The user may not use the rw socket; the ro one still tells us it runs. */
 			s.rw_denied = true;
 			detail_str(r, "socket_error", "%s", strerror(EACCES));
-			err = probe_socket(s.sock_ro, SOCKET_CONNECT_TIMEOUT_MS);
+			err = unix_socket_probe(s.sock_ro, SOCKET_CONNECT_TIMEOUT_MS);
 		} else if (err < 0) {
 			detail_str(r, "socket_error", "%s", strerror(-err));
 		}

@@ -24,6 +24,9 @@ struct libvirt_network {
 	char dhcp_start[64], dhcp_end[64];
 };
 
+/* Largest network XML read: libvirt's are a few hundred bytes, a big one a few KiB. */
+#define LIBVIRT_XML_MAX (1u << 20)
+
 /*
  * Parse a network definition (<network>) or libvirt's status file (<networkstatus> holding
  * a <network>) with libxml2. 0, -ENOENT, or -EBADMSG with a one-line reason in why
@@ -34,6 +37,25 @@ int libvirt_network_parse(const char *text, size_t len, struct libvirt_network *
 /* Read and parse path through the host context; errors as host_read() and the above. */
 int libvirt_network_load(const struct host *h, const char *path, struct libvirt_network *n,
 			 char *why, size_t why_size);
+
+/*
+ * What `virsh net-start` of a libvirt-managed network (forward none, nat, route, open) needs
+ * and would fail without (src/checks/net_prereq.c). Strings are "" when fine or unknown.
+ */
+struct net_blockers {
+	char dnsmasq[64];		/* the dnsmasq libvirt finds in its $PATH; "" when none */
+	char firewall_backend[16];	/* "iptables" or "nftables"; "" for mode='open' (no rules) */
+	char firewall_bin[32];		/* the program libvirt runs for it */
+	bool firewall_ok;		/* that program is installed */
+	/* Live only: */
+	char route_iface[17];		/* an interface with a route for exactly this subnet */
+	bool bridge_taken;		/* an interface named like the bridge exists already */
+	char dns_port_tcp[80];		/* "tcp 0.0.0.0:53": a TCP socket in dnsmasq's way */
+	char dns_port_udp[80];		/* "udp 0.0.0.0:53": one that is in the way without SO_REUSEADDR */
+};
+/* check_bridge: the network is inactive, so its bridge must not exist yet. */
+void net_start_blockers(const struct host *h, const struct libvirt_network *n, bool check_bridge,
+			struct net_blockers *b);
 
 /* Dotted netmask to prefix length; -1 when not a contiguous IPv4 mask. */
 int netmask_to_prefix(const char *mask);

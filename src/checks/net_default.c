@@ -90,6 +90,80 @@ static pid_t dnsmasq_pid(const struct host *h)
 	return is_dnsmasq && our_conf ? (pid_t)pid : 0;
 }
 
+/*
+ * What stops `virsh net-start default`, in the order libvirt 9.0 meets them, with libvirt's
+ * own words (measured: each one set up on this kind of host and net-start run). Filled by
+ * judge_blockers(); a blocker with fix NULL needs a person.
+ */
+struct blocker {
+	const char *id;		/* the start_blockers item */
+	char what[160];		/* for the summary */
+	char says[256];		/* libvirt's error */
+	const char *fix;
+};
+
+static unsigned judge_blockers(const struct net_blockers *b, const struct libvirt_network *n,
+			       struct blocker *out)
+{
+	unsigned k = 0;
+
+	if (b->route_iface[0]) {
+		out[k] = (struct blocker){ .id = "route_in_use" };
+		sfmt(out[k].what, "its subnet (%s/%d) is routed through %s", n->address, n->prefix, b->route_iface);
+		sfmt(out[k].says, "internal error: Network is already in use by interface %s", b->route_iface);
+		k++;
+	}
+	if (b->bridge_taken) {
+		out[k] = (struct blocker){ .id = "bridge_exists" };
+		sfmt(out[k].what, "an interface %s exists already", n->bridge);
+		sfmt(out[k].says, "error creating bridge interface %s: File exists", n->bridge);
+		k++;
+	}
+	if (b->firewall_backend[0] && !b->firewall_ok) {
+		out[k] = (struct blocker){ .id = "no_firewall" };
+		sfmt(out[k].what, "no %s for libvirt's %s firewall rules", b->firewall_bin, b->firewall_backend);
+		/* The tail of "Failed to apply firewall rules /usr/sbin/iptables -w ...: ..." */
+		sfmt(out[k].says, "cannot execute binary %s: No such file or directory", b->firewall_bin);
+		k++;
+	}
+	if (b->dns_port_tcp[0]) {
+		out[k] = (struct blocker){ .id = "dns_port_taken" };
+		sfmt(out[k].what, "another program holds %s", b->dns_port_tcp);
+		sfmt(out[k].says, "dnsmasq: failed to create listening socket for %s: Address already in use",
+		     n->address);
+		k++;
+	}
+	if (!b->dnsmasq[0]) {
+		out[k] = (struct blocker){ .id = "no_dnsmasq", .fix = "packages.install_dnsmasq" };
+		sfmt(out[k].what, "dnsmasq is not installed");
+		sfmt(out[k].says, "Unable to find 'dnsmasq' binary in $PATH: No such file or directory");
+		k++;
+	}
+	return k;
+}
+
+static void detail_blockers(struct check_result *r, const struct net_blockers *b,
+			    const struct blocker *bl, unsigned n)
+{
+	if (b->dnsmasq[0])
+		detail_str(r, "dnsmasq_binary", "%s", b->dnsmasq);
+	else
+		detail_null(r, "dnsmasq_binary");
+	if (b->firewall_backend[0]) {
+		detail_str(r, "firewall_backend", "%s", b->firewall_backend);
+		detail_str(r, "firewall_binary", "%s", b->firewall_bin);
+	}
+	if (b->route_iface[0])
+		detail_str(r, "route_conflict", "%s", b->route_iface);
+	if (b->dns_port_tcp[0])
+		detail_str(r, "dns_port_tcp", "%s", b->dns_port_tcp);
+	if (b->dns_port_udp[0])
+		detail_str(r, "dns_port_udp", "%s", b->dns_port_udp);
+	detail_list_add(r, "start_blockers", NULL);
+	for (unsigned i = 0; i < n; i++)
+		detail_list_add(r, "start_blockers", bl[i].id);
+}
+
 static void detail_net(struct check_result *r, const struct libvirt_network *n)
 {
 	detail_str(r, "bridge", "%s", n->bridge);
@@ -176,7 +250,7 @@ static void run_default(struct check_ctx *ctx, struct check_result *r)
 	const struct libvirt_network *want;
 	char why[192] = "", run_why[192] = "", problems[256] = "", seen[128] = "";
 	struct net_link link = { 0 };
-	bool installed, defined, active, autostart, def_ok, run_ok, have_link = false;
+	bool installed, defined, active, autostart, def_ok, def_denied, run_ok, have_link = false;
 	const char *bridge;
 	pid_t pid;
 	int err;
@@ -187,6 +261,8 @@ static void run_default(struct check_ctx *ctx, struct check_result *r)
 	err = libvirt_network_load(h, DEF_PATH, &def, why, sizeof(why));
 	defined = err != -ENOENT && err != -ENOTDIR;
 	def_ok = err == 0;
+	/* libvirt keeps its definitions 0600 root: for anyone else that is "cannot tell". */
+	def_denied = err == -EACCES || err == -EPERM;
 	active = host_exists(h, STATUS_PATH);
 	/* While it runs, the status file holds the configuration libvirt started it with;
 	 * `virsh net-edit` changes only the definition until the next start. */
@@ -194,6 +270,8 @@ static void run_default(struct check_ctx *ctx, struct check_result *r)
 	autostart = defined && autostart_on(h);
 
 	detail_bool(r, "defined", defined);
+	if (def_denied)
+		detail_bool(r, "definition_readable", false);
 	if (def_ok)
 		detail_net(r, &def);
 	else if (run_ok)
@@ -245,7 +323,14 @@ static void run_default(struct check_ctx *ctx, struct check_result *r)
 			result_set(r, CHECK_SKIP, "libvirt is not installed (see libvirt.daemon)");
 		return;
 	}
-	if (defined && !def_ok) {
+	if (def_denied && !run_ok) {
+		result_set(r, CHECK_SKIP, "cannot tell: %s is not readable by this user (%s); the network "
+			   "is defined and %s", DEF_PATH, why, active ? "active" : "not active");
+		result_advise(r, "libvirt keeps its network definitions readable by root only. Run "
+			      "virt-doctor as root (or with sudo) to judge the default network.");
+		return;
+	}
+	if (defined && !def_ok && !def_denied) {
 		result_set(r, CHECK_FAIL, "%s is unusable: %s", DEF_PATH, why);
 		result_advise(r, "libvirt cannot load this definition. Fix it with `virsh net-edit default`, "
 			      "or remove it and define the stock one again (Debian ships it as "
@@ -265,13 +350,59 @@ static void run_default(struct check_ctx *ctx, struct check_result *r)
 			result_fix(r, "libvirt.start_default_network");
 			return;
 		}
+		if (managed_mode(def.forward_mode)) {
+			struct blocker bl[5];
+			struct net_blockers b;
+			unsigned n;
+
+			net_start_blockers(h, &def, true, &b);
+			n = judge_blockers(&b, &def, bl);
+			detail_blockers(r, &b, bl, n);
+			if (n) {
+				char advice[512];
+
+				result_set(r, CHECK_FAIL, "default network is inactive and cannot start: %s "
+					   "(net-start says \"%s\")", bl[0].what, bl[0].says);
+				/* The summary names the first; the advice lists every one. */
+				sfmt(advice, "Guests on the default network cannot start until this is resolved:");
+				for (unsigned i = 0; i < n; i++) {
+					size_t len = strlen(advice);
+
+					snprintf(advice + len, sizeof(advice) - len, "%s %s", i ? ";" : "",
+						 bl[i].what);
+					if (bl[i].fix)
+						result_fix(r, bl[i].fix);
+				}
+				strncat(advice, ".", sizeof(advice) - strlen(advice) - 1);
+				if (!b.dnsmasq[0]) {
+					size_t len = strlen(advice);
+
+					snprintf(advice + len, sizeof(advice) - len, " Install dnsmasq "
+						 "(dnsmasq-base on Debian and Ubuntu, dnsmasq elsewhere).");
+				}
+				if (b.route_iface[0] || b.bridge_taken) {
+					size_t len = strlen(advice);
+
+					snprintf(advice + len, sizeof(advice) - len, " Remove the stale "
+						 "interface (ip link delete %s) or give the network another "
+						 "subnet and bridge (virsh net-edit default).",
+						 b.route_iface[0] ? b.route_iface : def.bridge);
+				}
+				result_advise(r, "%s", advice);
+				/* The planner starts it only once the blockers it can fix are planned. */
+				result_fix(r, "libvirt.start_default_network");
+				return;
+			}
+		}
 		result_set(r, CHECK_WARN, "default network (%s, %s/%d) is defined but not active%s",
 			   def.bridge, def.address[0] ? def.address : "no address", def.prefix,
 			   autostart ? " (autostart is on: it starts with libvirt)" : ", and not autostarted");
 		result_advise(r, "Guests on the default network fail to start with \"Network not found: "
 			      "no network with matching name\" or \"network 'default' is not active\". "
 			      "Start it: virsh net-start default; keep it across reboots: virsh "
-			      "net-autostart default.");
+			      "net-autostart default.%s", detail_get(r, "dns_port_udp") ? " Something "
+			      "holds UDP port 53 on its address: net-start fails unless it set SO_REUSEADDR "
+			      "(a dnsmasq does)." : "");
 		result_fix(r, "libvirt.start_default_network");
 		return;
 	}
@@ -348,12 +479,26 @@ const struct check check_net_default_network = {
 	"active but the bridge was removed, lost its address or dnsmasq died (an admin's\n"
 	"`ip link del`, NetworkManager, a firewall reload) guests boot without network.\n"
 	"\n"
+	"Defined but inactive, it checks what `virsh net-start default` needs, in the\n"
+	"order libvirt 9.0 meets it (each was set up on a real host and net-start run):\n"
+	"no route for its subnet on another interface (\"Network is already in use by\n"
+	"interface X\"), no interface with its bridge's name (\"error creating bridge\n"
+	"interface virbr0: File exists\"), the firewall program libvirt runs\n"
+	"(/usr/sbin/iptables, or nft per /etc/libvirt/network.conf), no TCP socket on\n"
+	"port 53 where its dnsmasq must listen (\"failed to create listening socket ...:\n"
+	"Address already in use\"), and dnsmasq in libvirt's $PATH (\"Unable to find\n"
+	"'dnsmasq' binary in $PATH\"). The XML is never entity-expanded: a definition\n"
+	"that declares entities is refused. As a user who may not read the 0600\n"
+	"definition it cannot tell, and skips.\n"
+	"\n"
 	"Verdicts: libvirt not installed: skip. Defined, active, bridge correct: pass\n"
 	"(with advice when not autostarted). Defined but inactive: warn. Not defined:\n"
-	"warn. Active but the bridge missing, not a bridge, down, without its address, or\n"
-	"no dnsmasq: fail, naming each difference.\n"
+	"warn. Inactive and unable to start: fail, quoting libvirt. Active but the bridge\n"
+	"missing, not a bridge, down, without its address, or no dnsmasq: fail, naming\n"
+	"each difference.\n"
 	"\n"
-	"Fix: virsh net-start default && virsh net-autostart default; when it is not\n"
+	"Fix: install dnsmasq (packages.install_dnsmasq), then virsh net-start default &&\n"
+	"virsh net-autostart default (planned only once nothing blocks it); when it is not\n"
 	"defined, virsh net-define /usr/share/libvirt/networks/default.xml first. When it is\n"
 	"active but broken: virsh net-destroy default && virsh net-start default.",
 };

@@ -7,7 +7,7 @@ extern const struct check check_host_os, check_cpu_virt_extensions, check_kvm_mo
 	check_kvm_device, check_kvm_api, check_iommu_groups, check_vm_smoke_boot;
 extern const struct check check_net_default_network, check_net_ip_forward, check_net_tun,
 	check_net_vhost_net, check_net_bridge_netfilter;
-extern const struct check check_libvirt_daemon;
+extern const struct check check_libvirt_daemon, check_libvirt_helpers;
 extern const struct check check_host_hypervisor, check_host_resources, check_cpu_nested,
 	check_user_groups, check_emulator_qemu, check_cpu_guest_model;
 
@@ -24,6 +24,7 @@ const struct check *const checks[] = {
 	&check_emulator_qemu,
 	&check_cpu_guest_model,
 	&check_libvirt_daemon,
+	&check_libvirt_helpers,
 	&check_net_default_network,
 	&check_net_ip_forward,
 	&check_net_tun,

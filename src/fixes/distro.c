@@ -16,7 +16,8 @@ static const struct { const char *section; const char *keys; } known_keys[] = {
 	{ "distro", "name ids id_like" },
 	{ "packages", "install refresh env query qemu_system* qemu_img libvirt_daemon libvirt_clients "
 		      "virt_install dnsmasq bridge_utils kernel_modules_extra" },
-	{ "services", "libvirt enable start enabled_query active_query virsh manager_running direct_start" },
+	{ "services", "libvirt logd enable start enabled_query active_query virsh manager_running direct_start "
+		      "logd_direct_start" },
 	{ "groups", "kvm libvirt add_user create" },
 	{ "libvirt", "qemu_user qemu_group" },
 	{ "paths", "emulator* modules_load_d modprobe_d udev_rules_d udev_rules_system udev_trigger "

@@ -71,12 +71,17 @@ struct fix_facts {
 	int kvm_refcnt;		/* /sys/module/kvm/refcnt, -1 unknown */
 	bool is_guest;		/* host.hypervisor: this host is itself a virtual machine */
 	char hypervisor[48];	/* and of what, "" when unnamed */
+	/* net.default_network's start_blockers: what stops `virsh net-start default` */
+	char net_blockers[8][24];
+	unsigned n_net_blockers;
 };
 
+struct plan;
 struct plan_ctx {
 	struct host *host;
 	const struct distro *distro;
 	const struct fix_facts *facts;
+	const struct plan *so_far;	/* plan_build(): the fixes planned before this one, or NULL */
 };
 
 struct fix;

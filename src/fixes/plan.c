@@ -466,9 +466,15 @@ static void plan_udev(const struct plan_ctx *c, struct fix_plan *p)
 
 /* ---- services and libvirt ---- */
 
-static void plan_enable_libvirtd(const struct plan_ctx *c, struct fix_plan *p)
+/*
+ * Enable and start the units in [services] units_key; where the service manager is not
+ * running (a container, an init without systemd) start the daemon directly instead with
+ * the argv in direct_key, guarded by direct_guard (exits 0 while the daemon answers).
+ */
+static void plan_service(const struct plan_ctx *c, struct fix_plan *p, const char *units_key,
+			 const char *direct_key, const char *direct_guard, const char *what)
 {
-	const char *units = dget(c, "services", "libvirt", NULL);
+	const char *units = dget(c, "services", units_key, NULL);
 	const char *enable = dget(c, "services", "enable", NULL);
 	const char *start = dget(c, "services", "start", NULL);
 	const char *enabled_q = dget(c, "services", "enabled_query", NULL);
@@ -476,23 +482,24 @@ static void plan_enable_libvirtd(const struct plan_ctx *c, struct fix_plan *p)
 	const char *u = units;
 
 	const char *manager = dget(c, "services", "manager_running", NULL);
-	const char *direct = dget(c, "services", "direct_start", NULL);
+	const char *direct = dget(c, "services", direct_key, NULL);
+	char why[160];
 
 	if (manager && direct && c->host && c->host->live && !host_exists(c->host, manager)) {
 		/* No systemd (or OpenRC) here: `systemctl start` would only fail. */
 		struct step *s;
 
 		human(p, false, "the service manager is not running, so its units cannot be started",
-		      "%s does not exist: start the daemon directly now; it will not start at boot "
-		      "until this host runs its service manager.", manager);
-		s = command(p, direct, NULL, "start the libvirt daemon without the service manager");
-		guard(s, GUARD_EXIT_ZERO, "virsh --connect qemu:///system --readonly version", NULL, NULL);
+		      "%s does not exist: start %s directly now; it will not start at boot "
+		      "until this host runs its service manager.", manager, what);
+		sfmt(why, "start %s without the service manager", what);
+		s = command(p, direct, NULL, why);
+		guard(s, GUARD_EXIT_ZERO, direct_guard, NULL, NULL);
 		return;
 	}
 	if (!units || !enable) {
-		human(p, true, "virsh and virt-manager talk to the libvirt daemon",
-		      "Enable and start the libvirt daemon (libvirtd, or virtqemud and virtnetworkd) "
-		      "with your init system.");
+		human(p, true, "the unit names for this need are not in this distribution's data",
+		      "Enable and start %s with your init system.", what);
 		return;
 	}
 	while (*u) {
@@ -519,6 +526,19 @@ static void plan_enable_libvirtd(const struct plan_ctx *c, struct fix_plan *p)
 	}
 }
 
+static void plan_enable_libvirtd(const struct plan_ctx *c, struct fix_plan *p)
+{
+	plan_service(c, p, "libvirt", "direct_start", "virsh --connect qemu:///system --readonly version",
+		     "the libvirt daemon (libvirtd, or virtqemud and virtnetworkd)");
+}
+
+/* virtlogd answers its admin socket (root) while it runs; virt-admin ships with virsh. */
+static void plan_start_virtlogd(const struct plan_ctx *c, struct fix_plan *p)
+{
+	plan_service(c, p, "logd", "logd_direct_start", "virt-admin --connect virtlogd:///system version",
+		     "virtlogd (guest console and log output)");
+}
+
 static void virsh_step(const struct plan_ctx *c, struct fix_plan *p, const char *verb, const char *arg,
 		       const char *why, enum guard_kind g, const char *match)
 {
@@ -540,8 +560,72 @@ static void plan_define_network(const struct plan_ctx *c, struct fix_plan *p)
 		   GUARD_EXIT_ZERO, NULL);
 }
 
+/*
+ * What stops `virsh net-start default` (net.default_network's start_blockers), and the fixes
+ * that remove each; a blocker without one is a person's decision (whose interface it is).
+ */
+static const struct {
+	const char *id;
+	const char *fixes[2];
+	const char *text;
+} net_blocker_fixes[] = {
+	{ "route_in_use", { NULL }, "another interface already has a route for its subnet "
+	  "(\"Network is already in use by interface ...\")" },
+	{ "bridge_exists", { NULL }, "an interface with its bridge's name exists already" },
+	{ "no_firewall", { NULL }, "the firewall program libvirt runs for it is not installed" },
+	{ "dns_port_taken", { NULL }, "another program holds port 53 where its dnsmasq must listen" },
+	{ "no_dnsmasq", { "packages.install_dnsmasq", "packages.install_libvirt" },
+	  "dnsmasq is not installed (\"Unable to find 'dnsmasq' binary in $PATH\")" },
+};
+
+static bool planned(const struct plan_ctx *c, const char *fix_id)
+{
+	for (unsigned i = 0; c->so_far && i < c->so_far->n; i++)
+		if (streq(c->so_far->items[i].fix->id, fix_id))
+			return true;
+	return false;
+}
+
+/* The first blocker of the default network that no fix planned before this one removes. */
+static const char *net_unresolved_blocker(const struct plan_ctx *c)
+{
+	for (unsigned i = 0; i < c->facts->n_net_blockers; i++) {
+		const char *id = c->facts->net_blockers[i], *text = id;
+		bool resolved = false;
+
+		for (size_t k = 0; k < ARRAY_SIZE(net_blocker_fixes); k++) {
+			if (!streq(net_blocker_fixes[k].id, id))
+				continue;
+			text = net_blocker_fixes[k].text;
+			for (size_t f = 0; f < ARRAY_SIZE(net_blocker_fixes[k].fixes); f++)
+				resolved |= net_blocker_fixes[k].fixes[f] &&
+					    planned(c, net_blocker_fixes[k].fixes[f]);
+		}
+		if (!resolved)
+			return text;
+	}
+	return NULL;
+}
+
+static void plan_install_dnsmasq(const struct plan_ctx *c, struct fix_plan *p)
+{
+	static const char *const needs[] = { "dnsmasq", NULL };
+
+	plan_packages(c, p, needs, "libvirt runs dnsmasq for the DHCP and DNS of its NAT network; "
+		      "without it `virsh net-start` fails");
+}
+
 static void plan_start_network(const struct plan_ctx *c, struct fix_plan *p)
 {
+	const char *blocked = net_unresolved_blocker(c);
+
+	if (blocked) {
+		/* Starting it now would only fail; say what must change first. */
+		human(p, true, "the default network cannot start yet",
+		      "Resolve this first (see net.default_network): %s. Then: virsh net-start default "
+		      "&& virsh net-autostart default.", blocked);
+		return;
+	}
 	virsh_step(c, p, "net-start", "default", "guests on the default network need virbr0 and its dnsmasq",
 		   GUARD_OUTPUT, "Active: yes");
 	virsh_step(c, p, "net-autostart", "default", "start it whenever libvirt starts",
@@ -596,9 +680,15 @@ static void plan_firmware_virt(const struct plan_ctx *c, struct fix_plan *p)
 
 void fix_facts_from_run(struct fix_facts *f, const struct run *run)
 {
-	const struct check_result *r = run_result(run, "host.hypervisor");
-	const struct detail *d;
+	const struct check_result *r = run_result(run, "net.default_network");
+	const struct detail *d = r ? detail_get(r, "start_blockers") : NULL;
 
+	f->n_net_blockers = 0;
+	for (unsigned i = 0; d && d->type == DETAIL_LIST && i < d->list.n &&
+	     f->n_net_blockers < ARRAY_SIZE(f->net_blockers); i++)
+		scopy(f->net_blockers[f->n_net_blockers++], d->list.items[i]);
+
+	r = run_result(run, "host.hypervisor");
 	if (!r)
 		return;
 	d = detail_get(r, "is_guest");
@@ -671,6 +761,8 @@ const struct fix fixes[] = {
 	  "install the QEMU system emulator and qemu-img", plan_install_qemu, AFTER_NONE },
 	{ "packages.install_libvirt", { "libvirt.daemon", "net.default_network" },
 	  "install libvirt (daemon, virsh, virt-install, dnsmasq)", plan_install_libvirt, AFTER_NONE },
+	{ "packages.install_dnsmasq", { "net.default_network" },
+	  "install dnsmasq, which libvirt's NAT network runs", plan_install_dnsmasq, AFTER_NONE },
 	{ "modules.load_kvm", { "kvm.modules", "kvm.device", "kvm.api" },
 	  "load kvm and its backend now and at every boot", plan_load_kvm, AFTER_NONE },
 	{ "modules.enable_nested", { "cpu.nested" },
@@ -688,6 +780,8 @@ const struct fix fixes[] = {
 	  "add the user to the libvirt group", plan_add_libvirt, AFTER_RELOGIN },
 	{ "services.enable_libvirtd", { "libvirt.daemon" },
 	  "enable and start the libvirt daemon", plan_enable_libvirtd, AFTER_NONE },
+	{ "services.start_virtlogd", { "libvirt.helpers" },
+	  "start virtlogd now and at every boot", plan_start_virtlogd, AFTER_NONE },
 	{ "libvirt.define_default_network", { "net.default_network" },
 	  "define libvirt's default NAT network", plan_define_network, AFTER_NONE },
 	{ "libvirt.start_default_network", { "net.default_network" },
@@ -723,6 +817,9 @@ void plan_one(const struct plan_ctx *ctx, const struct fix *fix, struct fix_plan
 int plan_build(const struct plan_ctx *ctx, const struct run *run, const char *const *only,
 	       unsigned n_only, struct plan *plan)
 {
+	struct plan_ctx c = *ctx;
+
+	c.so_far = plan;	/* a fix may depend on what is planned before it */
 	memset(plan, 0, sizeof(*plan));
 	plan->items = calloc(n_fixes, sizeof(*plan->items));
 	if (!plan->items)
@@ -749,7 +846,7 @@ int plan_build(const struct plan_ctx *ctx, const struct run *run, const char *co
 		}
 		if (!n_by && !n_only)
 			continue;
-		plan_one(ctx, fx, p);
+		plan_one(&c, fx, p);
 		memcpy(p->suggested_by, by, sizeof(by));
 		p->n_suggested = n_by;
 		p->forced = !n_by;
