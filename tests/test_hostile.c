@@ -577,6 +577,151 @@ static void test_device_node_never_opened(void **state)
 	remove_tree(dir);
 }
 
+/* Run argv with a hard limit: a FIFO the doctor opens would block it for ever. */
+static void run_bounded(struct result *res, char *const argv[], unsigned limit_s, uint64_t *ms)
+{
+	char lim[16], *full[32];
+	size_t n = 0;
+	uint64_t t0 = now_us();
+
+	sfmt(lim, "%u", limit_s);
+	full[n++] = (char *)"/usr/bin/timeout";
+	full[n++] = (char *)"-s";
+	full[n++] = (char *)"KILL";
+	full[n++] = lim;
+	for (size_t i = 0; argv[i] && n < ARRAY_SIZE(full) - 1; i++)
+		full[n++] = argv[i];
+	full[n] = NULL;
+	run_env(res, NULL, full);
+	*ms = (now_us() - t0) / 1000;
+	if (res->status == 137 || res->status == 128 + 9)
+		fail_msg("killed after %u s: the doctor hung (stderr: %s)", limit_s, res->err);
+}
+
+static json_t *iommu_json(const char *dir, uint64_t *ms)
+{
+	struct result res = { 0 };
+	json_t *j;
+
+	run_bounded(&res, (char *const[]){ (char *)VD_BIN, (char *)"--root", (char *)dir, (char *)"--format",
+					   (char *)"json", (char *)"check", (char *)"iommu.groups", NULL }, 20, ms);
+	j = parse_json(res.out);
+	if (!j)
+		fail_msg("no JSON (exit %d): %s", res.status, res.err);
+	result_clear(&res);
+	return j;
+}
+
+static bool devices_have(json_t *j, const char *needle)
+{
+	json_t *v, *devs = detail(j, "iommu.groups", "devices");
+	size_t i;
+
+	json_array_foreach(devs, i, v)
+		if (strstr(json_string_value(v), needle))
+			return true;
+	return false;
+}
+
+/*
+ * libpci under --root used to get ROOT-prefixed paths: sysfs entries and pci.ids that are
+ * absolute symlinks were followed out of the tree, a FIFO named config or pci.ids blocked the
+ * check for ever, and device nodes were opened. Each case: bounded time, nothing from outside
+ * (a canary vendor name and device id, a canary driver), a clear result.
+ */
+static void test_libpci_confined(void **state)
+{
+	char dir[256], outside[] = "/tmp/vd-hostile-pci.XXXXXX", path[2048], target[2048], buf[8192];
+	static const char *const gpu = "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0";
+	uint64_t ms;
+	json_t *j;
+	char *dump;
+	int in;
+	ssize_t n;
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("iommu-gpu needs root to create its device nodes");
+	assert_int_equal(materialize("iommu-gpu", dir, sizeof(dir)), 0);
+	assert_non_null(mkdtemp(outside));
+
+	/* Outside: a pci.ids naming NVIDIA "LEAKED", and a device directory with the same path
+	 * inside and outside the root; outside it says device dead with driver LEAKEDDRV. */
+	put_str(outside, "/pci.ids", "10de  LEAKED-VENDOR\n\t1f82  LEAKED-DEVICE\n");
+	sfmt(path, "%s/dev", outside);
+	assert_int_equal(mkdir(path, 0755), 0);
+	put_str(outside, "/dev/vendor", "0x8086\n");
+	put_str(outside, "/dev/device", "0xdead\n");
+	put_str(outside, "/dev/class", "0x0c0330\n");
+	put_link(outside, "/dev/driver", "../LEAKEDDRV");
+	sfmt(buf, "mkdir -p '%s%s/dev' && cd '%s/sys/devices/pci0000:00/0000:00:14.0' && "
+	     "cp vendor device class config '%s%s/dev/' && ln -s /sys/bus/pci/drivers/xhci_hcd '%s%s/dev/driver'",
+	     dir, outside, dir, dir, outside, dir, outside);
+	assert_int_equal(system(buf), 0);
+	sfmt(target, "%s/dev", outside);
+	put_link(dir, "/sys/bus/pci/devices/0000:00:14.0", target);
+	sfmt(target, "%s/pci.ids", outside);
+	put_link(dir, "/usr/share/misc/pci.ids", target);
+	j = iommu_json(dir, &ms);
+	dump = json_dumps(j, 0);
+	print_message("escaping links (%llu ms): %s\n", (unsigned long long)ms, summary(j, "iommu.groups"));
+	assert_null(strstr(dump, "LEAKED"));
+	assert_null(strstr(dump, "dead"));
+	/* The tree's own copy of the device is read, through the link resolved inside. */
+	assert_true(devices_have(j, "0000:00:14.0 [group 3] Class 0c03: Device 8086:a36d (rev 10) (driver xhci_hcd)"));
+	assert_string_equal(json_string_value(detail(j, "iommu.groups", "names_from")), "none (numeric ids)");
+	free(dump);
+	json_decref(j);
+
+	/* FIFOs named config (no revision file: libpci reads the revision there) and pci.ids. */
+	sfmt(path, "%s%s/config", dir, gpu);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	sfmt(path, "%s/usr/share/misc/pci.ids", dir);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	j = iommu_json(dir, &ms);
+	print_message("FIFOs (%llu ms): %s; names_from %s\n", (unsigned long long)ms, summary(j, "iommu.groups"),
+		      json_string_value(detail(j, "iommu.groups", "names_from")));
+	assert_true(ms < 10000);
+	assert_true(devices_have(j, "0000:01:00.0 [group 1] Class 0300: Device 10de:1f82 (driver nvidia)"));
+	assert_non_null(strstr(json_string_value(detail(j, "iommu.groups", "names_from")),
+			       "/usr/share/misc/pci.ids: not a regular file"));
+	assert_string_equal(check_status(j, "iommu.groups"), "warn");
+	json_decref(j);
+
+	/* Device nodes (/dev/null's numbers) there instead: never opened (inotify IN_OPEN). */
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	sfmt(path, "%s%s/config", dir, gpu);
+	unlink(path);
+	assert_int_equal(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+	assert_true(inotify_add_watch(in, path, IN_OPEN) >= 0);
+	sfmt(path, "%s/usr/share/misc/pci.ids", dir);
+	unlink(path);
+	assert_int_equal(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+	assert_true(inotify_add_watch(in, path, IN_OPEN) >= 0);
+	j = iommu_json(dir, &ms);
+	n = read(in, buf, sizeof(buf));
+	if (n > 0)
+		fail_msg("a device node in the root was opened (%zd bytes of IN_OPEN events)", n);
+	assert_true(devices_have(j, "0000:01:00.0 [group 1] Class 0300: Device 10de:1f82 (driver nvidia)"));
+	close(in);
+	json_decref(j);
+
+	/* A pci.ids past the bound (sparse) is refused, not parsed. */
+	sfmt(path, "%s/usr/share/misc/pci.ids", dir);
+	unlink(path);
+	put_big(dir, "/usr/share/misc/pci.ids", (off_t)1 << 32, true, "");
+	j = iommu_json(dir, &ms);
+	print_message("4 GiB pci.ids (%llu ms): names_from %s\n", (unsigned long long)ms,
+		      json_string_value(detail(j, "iommu.groups", "names_from")));
+	assert_non_null(strstr(json_string_value(detail(j, "iommu.groups", "names_from")), "file too large"));
+	json_decref(j);
+	remove_tree(dir);
+	remove_tree(outside);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_hostname_not_utf8),
 		cmocka_unit_test(test_group_malformed),
 		cmocka_unit_test(test_device_node_never_opened),
+		cmocka_unit_test(test_libpci_confined),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
