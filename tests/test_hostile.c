@@ -722,6 +722,118 @@ static void test_libpci_confined(void **state)
 	remove_tree(outside);
 }
 
+/* The fixture's /etc/group with its kvm line replaced by `kvm` (no newline). */
+static void put_group_with_kvm(const char *dir, const char *kvm)
+{
+	_cleanup_free_ char *group = slurp_fixture("/etc/group");
+	char *line = strstr(group, "\nkvm:x:993:"), *eol;
+	size_t cap = strlen(group) + strlen(kvm) + 2;
+	_cleanup_free_ char *text = malloc(cap);
+
+	assert_non_null(line);
+	eol = strchr(line + 1, '\n');
+	assert_non_null(text);
+	snprintf(text, cap, "%.*s\n%s%s", (int)(line - group), group, kvm, eol);
+	put_str(dir, "/etc/group", text);
+}
+
+static json_t *run_as_uid(struct result *res, const char *dir, const char *uid)
+{
+	char env_uid[32], *env[] = { env_uid, (char *)"SUDO_GID=1000", NULL };
+	json_t *j;
+
+	sfmt(env_uid, "SUDO_UID=%s", uid);
+	RUN_ENV(res, env, "--root", (char *)dir, "--format", "json", "check");
+	j = parse_json(res->out);
+	assert_non_null(j);
+	return j;
+}
+
+/*
+ * /etc/group lines used to be cut at 2047 bytes: a real member past the cut was lost (a false
+ * "not in kvm" and a needless usermod in the plan), and a cut inside "alice" made "ali" a
+ * member. The same reader serves passwd, where a long GECOS cut the line into too few fields.
+ */
+static void test_group_long_lines(void **state)
+{
+	char dir[256];
+	struct result res = { 0 };
+	size_t cap = 200000, len;
+	_cleanup_free_ char *kvm = malloc(cap);
+	_cleanup_free_ char *passwd = NULL;
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	assert_non_null(kvm);
+
+	/* 100,000 bytes of other members, the real one last. */
+	len = (size_t)snprintf(kvm, cap, "kvm:x:993:libvirt-qemu");
+	for (unsigned i = 0; len < 100000; i++)
+		len += (size_t)snprintf(kvm + len, cap - len, ",user%05u", i);
+	snprintf(kvm + len, cap - len, ",alice");
+	put_group_with_kvm(dir, kvm);
+	j = run_as_uid(&res, dir, "1000");
+	print_message("100,000-byte kvm line: user.groups %s: %s\n", check_status(j, "user.groups"),
+		      summary(j, "user.groups"));
+	assert_true(json_is_true(detail(j, "user.groups", "in_kvm")));
+	assert_true(json_is_true(detail(j, "kvm.device", "user_access")));
+	assert_false(has_fix(j, "user.groups", "user.add_to_kvm_group"));
+	json_decref(j);
+	result_clear(&res);
+
+	/* The cut at 2047 landing inside "alice": user "ali" (uid 1001) is not a member. */
+	passwd = slurp_fixture("/etc/passwd");
+	{
+		size_t pl = strlen(passwd) + 200;
+		_cleanup_free_ char *p2 = malloc(pl);
+
+		assert_non_null(p2);
+		snprintf(p2, pl, "%sali:x:1001:1000::/home/ali:/bin/sh\n", passwd);
+		put_str(dir, "/etc/passwd", p2);
+	}
+	len = (size_t)snprintf(kvm, cap, "kvm:x:993:libvirt-qemu");
+	while (len + 7 < 2044)
+		len += (size_t)snprintf(kvm + len, cap - len, ",u%04zu", len % 10000);
+	while (len < 2043)
+		kvm[len++] = 'x';
+	len += (size_t)snprintf(kvm + len, cap - len, ",alice");
+	assert_int_equal(strstr(kvm, ",alice") - kvm + 1 + 3, 2047);	/* "ali" ends at the old cut */
+	put_group_with_kvm(dir, kvm);
+	j = run_as_uid(&res, dir, "1001");
+	print_message("cut inside alice: user ali in_kvm %s\n",
+		      json_is_true(detail(j, "user.groups", "in_kvm")) ? "true" : "false");
+	assert_true(json_is_false(detail(j, "user.groups", "in_kvm")));
+	assert_true(has_fix(j, "user.groups", "user.add_to_kvm_group"));
+	json_decref(j);
+	result_clear(&res);
+	j = run_as_uid(&res, dir, "1000");
+	assert_true(json_is_true(detail(j, "user.groups", "in_kvm")));	/* alice still is */
+	json_decref(j);
+	result_clear(&res);
+
+	/* passwd: alice's line with a 3000-byte GECOS field is still her line. */
+	{
+		size_t pl = strlen(passwd) + 4000;
+		_cleanup_free_ char *p2 = malloc(pl);
+		char gecos[3001];
+
+		assert_non_null(p2);
+		memset(gecos, 'G', 3000);
+		gecos[3000] = '\0';
+		snprintf(p2, pl, "%s", passwd);
+		*strstr(p2, "alice:x:1000") = '\0';
+		snprintf(p2 + strlen(p2), pl - strlen(p2), "alice:x:1000:1000:%s:/home/alice:/bin/bash\n%s",
+			 gecos, strchr(strstr(passwd, "alice:x:1000"), '\n') + 1);
+		put_str(dir, "/etc/passwd", p2);
+	}
+	j = run_as_uid(&res, dir, "1000");
+	assert_string_equal(json_string_value(detail(j, "user.groups", "user")), "alice");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_group_malformed),
 		cmocka_unit_test(test_device_node_never_opened),
 		cmocka_unit_test(test_libpci_confined),
+		cmocka_unit_test(test_group_long_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -150,6 +150,64 @@ static void test_accounts(void **state)
 	assert_int_equal(passwd_find_by_uid(passwd, 1000, name, sizeof(name), &gid), 0);
 	assert_string_equal(name, "alice");
 	assert_int_equal(gid, 100);
+	{
+		uid_t uid;
+
+		assert_int_equal(passwd_find_by_name(passwd, "alice", &uid, &gid), 0);
+		assert_int_equal(uid, 1000);
+		assert_int_equal(passwd_find_by_name(passwd, "ali", &uid, &gid), -ENOENT);
+	}
+	/* A name that does not fit is not cut into another user's name. */
+	assert_int_equal(passwd_find_by_uid(passwd, 1000, name, 4, &gid), -ENAMETOOLONG);
+}
+
+/* Lines of any length: no cut (the old reader cut at 2047 bytes and 1023 member bytes). */
+static void test_accounts_long(void **state)
+{
+	size_t cap = 400000, len;
+	_cleanup_free_ char *text = malloc(cap);
+	struct group_entry g;
+
+	(void)state;
+	assert_non_null(text);
+	/* 100,000 bytes of members, the real one at the end. */
+	len = (size_t)snprintf(text, cap, "root:x:0:\nkvm:x:993:");
+	for (unsigned i = 0; len < 100000; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%suser%05u", i ? "," : "", i);
+	len += (size_t)snprintf(text + len, cap - len, ",alice\nusers:x:100:\n");
+	assert_int_equal(group_find_by_name(text, "kvm", &g), 0);
+	assert_true(group_has_member(&g, "alice"));
+	assert_true(group_has_member(&g, "user00000"));
+	assert_false(group_has_member(&g, "ali"));
+	assert_int_equal(group_find_by_gid(text, 100, &g), 0);	/* the line after it */
+	assert_string_equal(g.name, "users");
+
+	/* 5000 members: the last one counts, a prefix of it does not. */
+	len = (size_t)snprintf(text, cap, "kvm:x:993:");
+	for (unsigned i = 0; i < 5000; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%sm%u", i ? "," : "", i);
+	snprintf(text + len, cap - len, "\n");
+	assert_int_equal(group_find_by_gid(text, 993, &g), 0);
+	assert_true(group_has_member(&g, "m4999"));
+	assert_true(group_has_member(&g, "m0"));
+	assert_false(group_has_member(&g, "m"));
+	assert_false(group_has_member(&g, "m5000"));
+
+	/* "alice" across the old 2047-byte cut: "ali" is not a member. */
+	len = (size_t)snprintf(text, cap, "kvm:x:993:");
+	while (len < 2043)
+		text[len++] = 'x';
+	snprintf(text + len, cap - len, ",alice\n");
+	assert_int_equal(group_find_by_gid(text, 993, &g), 0);
+	assert_false(group_has_member(&g, "ali"));
+	assert_true(group_has_member(&g, "alice"));
+	/* A group name longer than the entry holds is skipped, never cut to a shorter name. */
+	memset(text, 'k', 100);
+	snprintf(text + 100, cap - 100, ":x:993:alice\n");
+	assert_int_equal(group_find_by_gid(text, 993, &g), -ENOENT);
+	/* Trailing CR and whitespace are not part of the last member. */
+	assert_int_equal(group_find_by_gid("kvm:x:993:alice, bob\r\n", 993, &g), 0);
+	assert_true(group_has_member(&g, "alice"));
 }
 
 static void test_words(void **state)
@@ -207,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_cpuinfo_garbage),
 		cmocka_unit_test(test_os_release),
 		cmocka_unit_test(test_accounts),
+		cmocka_unit_test(test_accounts_long),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_details),
