@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Hostile input catalogue: bad files, symlink tricks and odd --root values, run through the binary. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "harness.h"
@@ -834,6 +838,164 @@ static void test_group_long_lines(void **state)
 	remove_tree(dir);
 }
 
+/*
+ * No /proc/sys/kernel/osrelease (and two kernels in /lib/modules, so no guess): kvm.modules used
+ * to skip outright although the root's /sys/module says kvm and kvm_intel are live. What
+ * /sys/module shows is judged; only the module files, which need the release, are not.
+ */
+static void test_no_kernel_release(void **state)
+{
+	char dir[256], path[2048];
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	sfmt(path, "%s/proc/sys/kernel/osrelease", dir);
+	assert_int_equal(unlink(path), 0);
+	sfmt(path, "%s/lib/modules/6.12.0-other", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	j = run_json(&res, dir);
+	print_message("kvm.modules without a release: %s: %s\n", check_status(j, "kvm.modules"),
+		      summary(j, "kvm.modules"));
+	assert_string_equal(check_status(j, "kvm.modules"), "pass");
+	assert_string_equal(json_string_value(detail(j, "kvm.modules", "kvm")), "loaded");
+	assert_string_equal(json_string_value(detail(j, "kvm.modules", "kvm_intel")), "loaded");
+	assert_string_equal(json_string_value(detail(j, "kvm.modules", "backend")), "kvm_intel");
+	assert_true(list_has(detail(j, "kvm.modules", "loaded"), "kvm_intel"));
+	assert_non_null(strstr(summary(j, "kvm.modules"), "module files not checked"));
+	assert_non_null(strstr(json_string_value(detail(j, "kvm.modules", "module_files")), "osrelease"));
+	assert_null(detail(j, "kvm.modules", "kernel_release"));
+	json_decref(j);
+	result_clear(&res);
+
+	/* kvm_intel not loaded: installed or not needs the files, so that part is a skip. */
+	sfmt(path, "%s/sys/module/kvm_intel", dir);
+	remove_tree(path);
+	j = run_json(&res, dir);
+	print_message("... and kvm_intel not loaded: %s: %s\n", check_status(j, "kvm.modules"),
+		      summary(j, "kvm.modules"));
+	assert_string_equal(check_status(j, "kvm.modules"), "skip");
+	assert_string_equal(json_string_value(detail(j, "kvm.modules", "kvm_intel")), "unknown");
+	assert_non_null(strstr(summary(j, "kvm.modules"), "kvm_intel not loaded"));
+	assert_non_null(strstr(summary(j, "kvm.modules"), "kernel release"));
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+static unsigned count_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (startswith(de->d_name, prefix))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Make entries look `seconds` old, as a copy left by a run killed that long ago. */
+static void age_entries(const char *dir, const char *prefix, time_t seconds)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct timespec ts[2] = { { .tv_sec = time(NULL) - seconds }, { .tv_sec = time(NULL) - seconds } };
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (startswith(de->d_name, prefix))
+			assert_int_equal(utimensat(dirfd(d), de->d_name, ts, AT_SYMLINK_NOFOLLOW), 0);
+	closedir(d);
+}
+
+/*
+ * The libkmod scratch copy under --root had no total bound: hard-linked sparse modprobe.d
+ * files wrote 361 MB to /tmp per run. Here TMPDIR is an 8 MiB tmpfs: the copy must fit (the
+ * old one failed with ENOSPC: "cannot copy the root's module index"). A run killed with its
+ * copy made leaves it behind; the next run removes it once it is a minute old (a live pid's
+ * copy is left alone).
+ */
+static void test_kmod_scratch_bounded(void **state)
+{
+	char dir[256], tmp[] = "/tmp/vd-hostile-kmodtmp.XXXXXX", path[2048], env_tmp[300];
+	char *env[] = { env_tmp, NULL }, *env_kill[] = { env_tmp, (char *)"VIRT_DOCTOR_TEST_KILL_IN_SCRATCH=1", NULL };
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	assert_non_null(mkdtemp(tmp));
+	/* In a mount namespace of our own, so a failing test leaves no mount behind. */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("vd-kmod-scratch", tmp, "tmpfs", 0, "size=8m,mode=0700") < 0) {
+		remove_tree(dir);
+		rmdir(tmp);
+		SKIP_BECAUSE("cannot mount a tmpfs for the scratch directory");
+	}
+	sfmt(env_tmp, "TMPDIR=%s", tmp);
+	sfmt(path, "%s/etc/modprobe.d", dir);
+	mkdir(path, 0755);
+	/* 200 hard links to one sparse 100 MB file, 200 to one really written 200 KiB file, and
+	 * 40 distinct 200 KiB files. */
+	put_big(dir, "/etc/modprobe.d/sparse.conf", 100 << 20, true, "");
+	put_big(dir, "/etc/modprobe.d/written.conf", 200 << 10, false, "options kvm_intel padding=1\n");
+	for (int i = 0; i < 200; i++) {
+		char a[2048], b[2048];
+
+		sfmt(a, "%s/etc/modprobe.d/sparse.conf", dir);
+		sfmt(b, "%s/etc/modprobe.d/sparse-%03d.conf", dir, i);
+		assert_int_equal(link(a, b), 0);
+		sfmt(a, "%s/etc/modprobe.d/written.conf", dir);
+		sfmt(b, "%s/etc/modprobe.d/written-%03d.conf", dir, i);
+		assert_int_equal(link(a, b), 0);
+	}
+	for (int i = 0; i < 40; i++) {
+		char rel[64];
+
+		sfmt(rel, "/etc/modprobe.d/distinct-%02d.conf", i);
+		put_big(dir, rel, 200 << 10, false, "options kvm_intel padding=2\n");
+	}
+	RUN_ENV(&res, env, "--root", dir, "--format", "json", "check", "kvm.modules");
+	j = parse_json(res.out);
+	assert_non_null(j);
+	print_message("hostile modprobe.d, 8 MiB TMPDIR: %s: %s; files_not_copied %lld\n",
+		      check_status(j, "kvm.modules"), summary(j, "kvm.modules"),
+		      (long long)json_integer_value(detail(j, "kvm.modules", "files_not_copied")));
+	assert_string_equal(check_status(j, "kvm.modules"), "pass");
+	assert_true(json_is_true(detail(j, "kvm.modules", "module_index")));
+	assert_true(json_integer_value(detail(j, "kvm.modules", "files_not_copied")) >= 400);
+	assert_int_equal(count_entries(tmp, "virt-doctor-kmod-"), 0);
+	json_decref(j);
+	result_clear(&res);
+
+	/* Killed with the copy made: it stays; the next run removes it, not a live pid's. */
+	sfmt(path, "%s/virt-doctor-kmod-1-decoy0", tmp);
+	assert_int_equal(mkdir(path, 0700), 0);
+	RUN_ENV(&res, env_kill, "--root", dir, "--format", "json", "check", "kvm.modules");
+	assert_int_equal(res.status, 128 + 9);
+	result_clear(&res);
+	assert_int_equal(count_entries(tmp, "virt-doctor-kmod-"), 2);
+	/* Under a minute old it may be a live run in another pid namespace: kept. */
+	RUN_ENV(&res, env, "--root", dir, "--format", "json", "check", "kvm.modules");
+	result_clear(&res);
+	assert_int_equal(count_entries(tmp, "virt-doctor-kmod-"), 2);
+	age_entries(tmp, "virt-doctor-kmod-", 3600);
+	RUN_ENV(&res, env, "--root", dir, "--format", "json", "check", "kvm.modules");
+	assert_true(res.status < 128);
+	result_clear(&res);
+	assert_int_equal(count_entries(tmp, "virt-doctor-kmod-"), 1);	/* pid 1's decoy */
+	assert_int_equal(access(path, F_OK), 0);
+	rmdir(path);
+
+	assert_int_equal(umount(tmp), 0);
+	rmdir(tmp);
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -848,6 +1010,8 @@ int main(void)
 		cmocka_unit_test(test_device_node_never_opened),
 		cmocka_unit_test(test_libpci_confined),
 		cmocka_unit_test(test_group_long_lines),
+		cmocka_unit_test(test_no_kernel_release),
+		cmocka_unit_test(test_kmod_scratch_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
