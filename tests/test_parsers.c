@@ -128,6 +128,42 @@ static void test_os_release(void **state)
 	assert_int_equal(os_release_parse("NAME=x\n", &os), 0);
 	assert_string_equal(os.id, "linux");	/* os-release(5) default */
 	assert_int_equal(os_release_parse("garbage\n\n", &os), -EBADMSG);
+
+	/* A value cut to fit is another value: ID_LIKE keeps whole words only (a cut after
+	 * "fedora" in "fedorax" would pick Fedora's plan), an ID that does not fit is unknown. */
+	{
+		char text[2400];
+		size_t n;
+
+		n = (size_t)snprintf(text, sizeof(text), "ID=x\nID_LIKE=\"q");
+		for (int i = 0; i < 30; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "w%02d ", i);
+		snprintf(text + n, sizeof(text) - n, "fedoraxyz\"\n");
+		/* 121 bytes of words, then "fedoraxyz": the 127-byte field ends after "fedora" */
+		assert_int_equal(os_release_parse(text, &os), 0);
+		assert_false(words_contain(os.id_like, "fedora"));
+		assert_true(words_contain(os.id_like, "w29"));
+		memset(text, 0, sizeof(text));
+		n = (size_t)snprintf(text, sizeof(text), "ID=");
+		memset(text + n, 'a', 70);
+		snprintf(text + n + 70, sizeof(text) - n - 70, "\nVERSION_ID=12\n");
+		assert_int_equal(os_release_parse(text, &os), 0);
+		assert_string_equal(os.id, "linux");	/* unknown, then the default */
+		assert_string_equal(os.version_id, "12");
+		/* Past the 1023 bytes of the line we copy: an unquoted value cut there is not used,
+		 * a quoted one closed before the cut is whole. */
+		n = (size_t)snprintf(text, sizeof(text), "ID=");
+		while (n < 1021)
+			text[n++] = ' ';
+		snprintf(text + n, sizeof(text) - n, "debianish\nID_LIKE=\"debian\"");
+		n = strlen(text);
+		while (n < 2200)
+			text[n++] = ' ';
+		text[n] = '\0';
+		assert_int_equal(os_release_parse(text, &os), 0);
+		assert_string_equal(os.id, "linux");	/* not "de" */
+		assert_string_equal(os.id_like, "debian");
+	}
 }
 
 static void test_accounts(void **state)
