@@ -368,6 +368,31 @@ int host_read_line(const struct host *h, const char *path, char *buf, size_t siz
 	return first_line(text, buf, size);
 }
 
+int host_readlink(const struct host *h, const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int dir = -1;
+	const char *base = strrchr(path, '/');
+	char parent[PATH_MAX];
+	ssize_t n;
+
+	if (!base || !base[1] || size == 0)
+		return -EINVAL;
+	if ((size_t)(base - path) >= sizeof(parent))
+		return -ENAMETOOLONG;
+	memcpy(parent, path, (size_t)(base - path));
+	parent[base - path] = '\0';
+	dir = host_open(h, parent[0] ? parent : "/", O_PATH | O_DIRECTORY);
+	if (dir < 0)
+		return dir;
+	n = readlinkat(dir, base + 1, buf, size);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return 0;
+}
+
 char *host_path(const struct host *h, const char *path)
 {
 	char *out;

@@ -37,6 +37,9 @@ int host_open_regular(const struct host *h, const char *path);
 int host_read(const struct host *h, const char *path, size_t max, char **out, size_t *len);
 /* First line of a small file (sysfs, procfs values), stripped. */
 int host_read_line(const struct host *h, const char *path, char *buf, size_t size);
+/* The target of the symlink at path (not followed), its parent resolved inside the root: what
+ * sysfs's driver and iommu_group links name. 0, -EINVAL when not a link, -ENAMETOOLONG. */
+int host_readlink(const struct host *h, const char *path, char *buf, size_t size);
 /* Join root and path for libraries that need a real path (libkmod); caller frees. */
 char *host_path(const struct host *h, const char *path);
 /* List a directory: calls fn for each entry except . and .. ; stops on non-zero return. */

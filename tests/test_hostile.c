@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Hostile input catalogue: bad files, symlink tricks and odd --root values, run through the binary. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "harness.h"
@@ -953,6 +957,421 @@ static void test_journal_deep_nesting(void **state)
 	result_clear(&res);
 }
 
+/* Run argv with a hard limit: a FIFO the doctor opens would block it for ever. */
+static void run_bounded(struct result *res, char *const argv[], unsigned limit_s, uint64_t *ms)
+{
+	char lim[16], *full[32];
+	size_t n = 0;
+	uint64_t t0 = now_us();
+
+	sfmt(lim, "%u", limit_s);
+	full[n++] = (char *)"/usr/bin/timeout";
+	full[n++] = (char *)"-s";
+	full[n++] = (char *)"KILL";
+	full[n++] = lim;
+	for (size_t i = 0; argv[i] && n < ARRAY_SIZE(full) - 1; i++)
+		full[n++] = argv[i];
+	full[n] = NULL;
+	run_env(res, NULL, full);
+	*ms = (now_us() - t0) / 1000;
+	if (res->status == 137 || res->status == 128 + 9)
+		fail_msg("killed after %u s: the doctor hung (stderr: %s)", limit_s, res->err);
+}
+
+static json_t *iommu_json(const char *dir, uint64_t *ms)
+{
+	struct result res = { 0 };
+	json_t *j;
+
+	run_bounded(&res, (char *const[]){ (char *)VD_BIN, (char *)"--root", (char *)dir, (char *)"--format",
+					   (char *)"json", (char *)"check", (char *)"iommu.groups", NULL }, 20, ms);
+	j = parse_json(res.out);
+	if (!j)
+		fail_msg("no JSON (exit %d): %s", res.status, res.err);
+	result_clear(&res);
+	return j;
+}
+
+static bool devices_have(json_t *j, const char *needle)
+{
+	json_t *v, *devs = detail(j, "iommu.groups", "devices");
+	size_t i;
+
+	json_array_foreach(devs, i, v)
+		if (strstr(json_string_value(v), needle))
+			return true;
+	return false;
+}
+
+/*
+ * libpci under --root used to get ROOT-prefixed paths: sysfs entries and pci.ids that are
+ * absolute symlinks were followed out of the tree, a FIFO named config or pci.ids blocked the
+ * check for ever, and device nodes were opened. Each case: bounded time, nothing from outside
+ * (a canary vendor name and device id, a canary driver), a clear result.
+ */
+static void test_libpci_confined(void **state)
+{
+	char dir[256], outside[] = "/tmp/vd-hostile-pci.XXXXXX", path[2048], target[2048], buf[8192];
+	static const char *const gpu = "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0";
+	uint64_t ms;
+	json_t *j;
+	char *dump;
+	int in;
+	ssize_t n;
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("iommu-gpu needs root to create its device nodes");
+	assert_int_equal(materialize("iommu-gpu", dir, sizeof(dir)), 0);
+	assert_non_null(mkdtemp(outside));
+
+	/* Outside: a pci.ids naming NVIDIA "LEAKED", and a device directory with the same path
+	 * inside and outside the root; outside it says device dead with driver LEAKEDDRV. */
+	put_str(outside, "/pci.ids", "10de  LEAKED-VENDOR\n\t1f82  LEAKED-DEVICE\n");
+	sfmt(path, "%s/dev", outside);
+	assert_int_equal(mkdir(path, 0755), 0);
+	put_str(outside, "/dev/vendor", "0x8086\n");
+	put_str(outside, "/dev/device", "0xdead\n");
+	put_str(outside, "/dev/class", "0x0c0330\n");
+	put_link(outside, "/dev/driver", "../LEAKEDDRV");
+	sfmt(buf, "mkdir -p '%s%s/dev' && cd '%s/sys/devices/pci0000:00/0000:00:14.0' && "
+	     "cp vendor device class config '%s%s/dev/' && ln -s /sys/bus/pci/drivers/xhci_hcd '%s%s/dev/driver'",
+	     dir, outside, dir, dir, outside, dir, outside);
+	assert_int_equal(system(buf), 0);
+	sfmt(target, "%s/dev", outside);
+	put_link(dir, "/sys/bus/pci/devices/0000:00:14.0", target);
+	sfmt(target, "%s/pci.ids", outside);
+	put_link(dir, "/usr/share/misc/pci.ids", target);
+	j = iommu_json(dir, &ms);
+	dump = json_dumps(j, 0);
+	print_message("escaping links (%llu ms): %s\n", (unsigned long long)ms, summary(j, "iommu.groups"));
+	assert_null(strstr(dump, "LEAKED"));
+	assert_null(strstr(dump, "dead"));
+	/* The tree's own copy of the device is read, through the link resolved inside. */
+	assert_true(devices_have(j, "0000:00:14.0 [group 3] Class 0c03: Device 8086:a36d (rev 10) (driver xhci_hcd)"));
+	assert_string_equal(json_string_value(detail(j, "iommu.groups", "names_from")), "none (numeric ids)");
+	free(dump);
+	json_decref(j);
+
+	/* FIFOs named config (no revision file: libpci reads the revision there) and pci.ids. */
+	sfmt(path, "%s%s/config", dir, gpu);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	sfmt(path, "%s/usr/share/misc/pci.ids", dir);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	j = iommu_json(dir, &ms);
+	print_message("FIFOs (%llu ms): %s; names_from %s\n", (unsigned long long)ms, summary(j, "iommu.groups"),
+		      json_string_value(detail(j, "iommu.groups", "names_from")));
+	assert_true(ms < 10000);
+	assert_true(devices_have(j, "0000:01:00.0 [group 1] Class 0300: Device 10de:1f82 (driver nvidia)"));
+	assert_non_null(strstr(json_string_value(detail(j, "iommu.groups", "names_from")),
+			       "/usr/share/misc/pci.ids: not a regular file"));
+	assert_string_equal(check_status(j, "iommu.groups"), "warn");
+	json_decref(j);
+
+	/* Device nodes (/dev/null's numbers) there instead: never opened (inotify IN_OPEN). */
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	sfmt(path, "%s%s/config", dir, gpu);
+	unlink(path);
+	assert_int_equal(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+	assert_true(inotify_add_watch(in, path, IN_OPEN) >= 0);
+	sfmt(path, "%s/usr/share/misc/pci.ids", dir);
+	unlink(path);
+	assert_int_equal(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+	assert_true(inotify_add_watch(in, path, IN_OPEN) >= 0);
+	j = iommu_json(dir, &ms);
+	n = read(in, buf, sizeof(buf));
+	if (n > 0)
+		fail_msg("a device node in the root was opened (%zd bytes of IN_OPEN events)", n);
+	assert_true(devices_have(j, "0000:01:00.0 [group 1] Class 0300: Device 10de:1f82 (driver nvidia)"));
+	close(in);
+	json_decref(j);
+
+	/* A pci.ids past the bound (sparse) is refused, not parsed. */
+	sfmt(path, "%s/usr/share/misc/pci.ids", dir);
+	unlink(path);
+	put_big(dir, "/usr/share/misc/pci.ids", (off_t)1 << 32, true, "");
+	j = iommu_json(dir, &ms);
+	print_message("4 GiB pci.ids (%llu ms): names_from %s\n", (unsigned long long)ms,
+		      json_string_value(detail(j, "iommu.groups", "names_from")));
+	assert_non_null(strstr(json_string_value(detail(j, "iommu.groups", "names_from")), "file too large"));
+	json_decref(j);
+	remove_tree(dir);
+	remove_tree(outside);
+}
+
+/* The fixture's /etc/group with its kvm line replaced by `kvm` (no newline). */
+static void put_group_with_kvm(const char *dir, const char *kvm)
+{
+	_cleanup_free_ char *group = slurp_fixture("/etc/group");
+	char *line = strstr(group, "\nkvm:x:993:"), *eol;
+	size_t cap = strlen(group) + strlen(kvm) + 2;
+	_cleanup_free_ char *text = malloc(cap);
+
+	assert_non_null(line);
+	eol = strchr(line + 1, '\n');
+	assert_non_null(text);
+	snprintf(text, cap, "%.*s\n%s%s", (int)(line - group), group, kvm, eol);
+	put_str(dir, "/etc/group", text);
+}
+
+static json_t *run_as_uid(struct result *res, const char *dir, const char *uid)
+{
+	char env_uid[32], *env[] = { env_uid, (char *)"SUDO_GID=1000", NULL };
+	json_t *j;
+
+	sfmt(env_uid, "SUDO_UID=%s", uid);
+	RUN_ENV(res, env, "--root", (char *)dir, "--format", "json", "check");
+	j = parse_json(res->out);
+	assert_non_null(j);
+	return j;
+}
+
+/*
+ * /etc/group lines used to be cut at 2047 bytes: a real member past the cut was lost (a false
+ * "not in kvm" and a needless usermod in the plan), and a cut inside "alice" made "ali" a
+ * member. The same reader serves passwd, where a long GECOS cut the line into too few fields.
+ */
+static void test_group_long_lines(void **state)
+{
+	char dir[256];
+	struct result res = { 0 };
+	size_t cap = 200000, len;
+	_cleanup_free_ char *kvm = malloc(cap);
+	_cleanup_free_ char *passwd = NULL;
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	assert_non_null(kvm);
+
+	/* 100,000 bytes of other members, the real one last. */
+	len = (size_t)snprintf(kvm, cap, "kvm:x:993:libvirt-qemu");
+	for (unsigned i = 0; len < 100000; i++)
+		len += (size_t)snprintf(kvm + len, cap - len, ",user%05u", i);
+	snprintf(kvm + len, cap - len, ",alice");
+	put_group_with_kvm(dir, kvm);
+	j = run_as_uid(&res, dir, "1000");
+	print_message("100,000-byte kvm line: user.groups %s: %s\n", check_status(j, "user.groups"),
+		      summary(j, "user.groups"));
+	assert_true(json_is_true(detail(j, "user.groups", "in_kvm")));
+	assert_true(json_is_true(detail(j, "kvm.device", "user_access")));
+	assert_false(has_fix(j, "user.groups", "user.add_to_kvm_group"));
+	json_decref(j);
+	result_clear(&res);
+
+	/* The cut at 2047 landing inside "alice": user "ali" (uid 1001) is not a member. */
+	passwd = slurp_fixture("/etc/passwd");
+	{
+		size_t pl = strlen(passwd) + 200;
+		_cleanup_free_ char *p2 = malloc(pl);
+
+		assert_non_null(p2);
+		snprintf(p2, pl, "%sali:x:1001:1000::/home/ali:/bin/sh\n", passwd);
+		put_str(dir, "/etc/passwd", p2);
+	}
+	len = (size_t)snprintf(kvm, cap, "kvm:x:993:libvirt-qemu");
+	while (len + 7 < 2044)
+		len += (size_t)snprintf(kvm + len, cap - len, ",u%04zu", len % 10000);
+	while (len < 2043)
+		kvm[len++] = 'x';
+	len += (size_t)snprintf(kvm + len, cap - len, ",alice");
+	assert_int_equal(strstr(kvm, ",alice") - kvm + 1 + 3, 2047);	/* "ali" ends at the old cut */
+	put_group_with_kvm(dir, kvm);
+	j = run_as_uid(&res, dir, "1001");
+	print_message("cut inside alice: user ali in_kvm %s\n",
+		      json_is_true(detail(j, "user.groups", "in_kvm")) ? "true" : "false");
+	assert_true(json_is_false(detail(j, "user.groups", "in_kvm")));
+	assert_true(has_fix(j, "user.groups", "user.add_to_kvm_group"));
+	json_decref(j);
+	result_clear(&res);
+	j = run_as_uid(&res, dir, "1000");
+	assert_true(json_is_true(detail(j, "user.groups", "in_kvm")));	/* alice still is */
+	json_decref(j);
+	result_clear(&res);
+
+	/* passwd: alice's line with a 3000-byte GECOS field is still her line. */
+	{
+		size_t pl = strlen(passwd) + 4000;
+		_cleanup_free_ char *p2 = malloc(pl);
+		char gecos[3001];
+
+		assert_non_null(p2);
+		memset(gecos, 'G', 3000);
+		gecos[3000] = '\0';
+		snprintf(p2, pl, "%s", passwd);
+		*strstr(p2, "alice:x:1000") = '\0';
+		snprintf(p2 + strlen(p2), pl - strlen(p2), "alice:x:1000:1000:%s:/home/alice:/bin/bash\n%s",
+			 gecos, strchr(strstr(passwd, "alice:x:1000"), '\n') + 1);
+		put_str(dir, "/etc/passwd", p2);
+	}
+	j = run_as_uid(&res, dir, "1000");
+	assert_string_equal(json_string_value(detail(j, "user.groups", "user")), "alice");
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+/*
+ * No /proc/sys/kernel/osrelease (and two kernels in /lib/modules, so no guess): kvm.modules used
+ * to skip outright although the root's /sys/module says kvm and kvm_intel are live. What
+ * /sys/module shows is judged; only the module files, which need the release, are not.
+ */
+static void test_no_kernel_release(void **state)
+{
+	char dir[256], path[2048];
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	sfmt(path, "%s/proc/sys/kernel/osrelease", dir);
+	assert_int_equal(unlink(path), 0);
+	sfmt(path, "%s/lib/modules/6.12.0-other", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	j = run_json(&res, dir);
+	print_message("kvm.modules without a release: %s: %s\n", check_status(j, "kvm.modules"),
+		      summary(j, "kvm.modules"));
+	assert_string_equal(check_status(j, "kvm.modules"), "pass");
+	assert_string_equal(json_string_value(detail(j, "kvm.modules", "kvm")), "loaded");
+	assert_string_equal(json_string_value(detail(j, "kvm.modules", "kvm_intel")), "loaded");
+	assert_string_equal(json_string_value(detail(j, "kvm.modules", "backend")), "kvm_intel");
+	assert_true(list_has(detail(j, "kvm.modules", "loaded"), "kvm_intel"));
+	assert_non_null(strstr(summary(j, "kvm.modules"), "module files not checked"));
+	assert_non_null(strstr(json_string_value(detail(j, "kvm.modules", "module_files")), "osrelease"));
+	assert_null(detail(j, "kvm.modules", "kernel_release"));
+	json_decref(j);
+	result_clear(&res);
+
+	/* kvm_intel not loaded: installed or not needs the files, so that part is a skip. */
+	sfmt(path, "%s/sys/module/kvm_intel", dir);
+	remove_tree(path);
+	j = run_json(&res, dir);
+	print_message("... and kvm_intel not loaded: %s: %s\n", check_status(j, "kvm.modules"),
+		      summary(j, "kvm.modules"));
+	assert_string_equal(check_status(j, "kvm.modules"), "skip");
+	assert_string_equal(json_string_value(detail(j, "kvm.modules", "kvm_intel")), "unknown");
+	assert_non_null(strstr(summary(j, "kvm.modules"), "kvm_intel not loaded"));
+	assert_non_null(strstr(summary(j, "kvm.modules"), "kernel release"));
+	json_decref(j);
+	result_clear(&res);
+	remove_tree(dir);
+}
+
+static unsigned count_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (startswith(de->d_name, prefix))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Make entries look `seconds` old, as a copy left by a run killed that long ago. */
+static void age_entries(const char *dir, const char *prefix, time_t seconds)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct timespec ts[2] = { { .tv_sec = time(NULL) - seconds }, { .tv_sec = time(NULL) - seconds } };
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (startswith(de->d_name, prefix))
+			assert_int_equal(utimensat(dirfd(d), de->d_name, ts, AT_SYMLINK_NOFOLLOW), 0);
+	closedir(d);
+}
+
+/*
+ * The libkmod scratch copy under --root had no total bound: hard-linked sparse modprobe.d
+ * files wrote 361 MB to /tmp per run. Here TMPDIR is an 8 MiB tmpfs: the copy must fit (the
+ * old one failed with ENOSPC: "cannot copy the root's module index"). A run killed with its
+ * copy made leaves it behind; the next run removes it once it is a minute old (a live pid's
+ * copy is left alone).
+ */
+static void test_kmod_scratch_bounded(void **state)
+{
+	char dir[256], tmp[] = "/tmp/vd-hostile-kmodtmp.XXXXXX", path[2048], env_tmp[300];
+	char *env[] = { env_tmp, NULL }, *env_kill[] = { env_tmp, (char *)"VIRT_DOCTOR_TEST_KILL_IN_SCRATCH=1", NULL };
+	struct result res = { 0 };
+	json_t *j;
+
+	(void)state;
+	make_root(dir, sizeof(dir));
+	assert_non_null(mkdtemp(tmp));
+	/* In a mount namespace of our own, so a failing test leaves no mount behind. */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("vd-kmod-scratch", tmp, "tmpfs", 0, "size=8m,mode=0700") < 0) {
+		remove_tree(dir);
+		rmdir(tmp);
+		SKIP_BECAUSE("cannot mount a tmpfs for the scratch directory");
+	}
+	sfmt(env_tmp, "TMPDIR=%s", tmp);
+	sfmt(path, "%s/etc/modprobe.d", dir);
+	mkdir(path, 0755);
+	/* 200 hard links to one sparse 100 MB file, 200 to one really written 200 KiB file, and
+	 * 40 distinct 200 KiB files. */
+	put_big(dir, "/etc/modprobe.d/sparse.conf", 100 << 20, true, "");
+	put_big(dir, "/etc/modprobe.d/written.conf", 200 << 10, false, "options kvm_intel padding=1\n");
+	for (int i = 0; i < 200; i++) {
+		char a[2048], b[2048];
+
+		sfmt(a, "%s/etc/modprobe.d/sparse.conf", dir);
+		sfmt(b, "%s/etc/modprobe.d/sparse-%03d.conf", dir, i);
+		assert_int_equal(link(a, b), 0);
+		sfmt(a, "%s/etc/modprobe.d/written.conf", dir);
+		sfmt(b, "%s/etc/modprobe.d/written-%03d.conf", dir, i);
+		assert_int_equal(link(a, b), 0);
+	}
+	for (int i = 0; i < 40; i++) {
+		char rel[64];
+
+		sfmt(rel, "/etc/modprobe.d/distinct-%02d.conf", i);
+		put_big(dir, rel, 200 << 10, false, "options kvm_intel padding=2\n");
+	}
+	RUN_ENV(&res, env, "--root", dir, "--format", "json", "check", "kvm.modules");
+	j = parse_json(res.out);
+	assert_non_null(j);
+	print_message("hostile modprobe.d, 8 MiB TMPDIR: %s: %s; files_not_copied %lld\n",
+		      check_status(j, "kvm.modules"), summary(j, "kvm.modules"),
+		      (long long)json_integer_value(detail(j, "kvm.modules", "files_not_copied")));
+	assert_string_equal(check_status(j, "kvm.modules"), "pass");
+	assert_true(json_is_true(detail(j, "kvm.modules", "module_index")));
+	assert_true(json_integer_value(detail(j, "kvm.modules", "files_not_copied")) >= 400);
+	assert_int_equal(count_entries(tmp, "virt-doctor-kmod-"), 0);
+	json_decref(j);
+	result_clear(&res);
+
+	/* Killed with the copy made: it stays; the next run removes it, not a live pid's. */
+	sfmt(path, "%s/virt-doctor-kmod-1-decoy0", tmp);
+	assert_int_equal(mkdir(path, 0700), 0);
+	RUN_ENV(&res, env_kill, "--root", dir, "--format", "json", "check", "kvm.modules");
+	assert_int_equal(res.status, 128 + 9);
+	result_clear(&res);
+	assert_int_equal(count_entries(tmp, "virt-doctor-kmod-"), 2);
+	/* Under a minute old it may be a live run in another pid namespace: kept. */
+	RUN_ENV(&res, env, "--root", dir, "--format", "json", "check", "kvm.modules");
+	result_clear(&res);
+	assert_int_equal(count_entries(tmp, "virt-doctor-kmod-"), 2);
+	age_entries(tmp, "virt-doctor-kmod-", 3600);
+	RUN_ENV(&res, env, "--root", dir, "--format", "json", "check", "kvm.modules");
+	assert_true(res.status < 128);
+	result_clear(&res);
+	assert_int_equal(count_entries(tmp, "virt-doctor-kmod-"), 1);	/* pid 1's decoy */
+	assert_int_equal(access(path, F_OK), 0);
+	rmdir(path);
+
+	assert_int_equal(umount(tmp), 0);
+	rmdir(tmp);
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -965,6 +1384,10 @@ int main(void)
 		cmocka_unit_test(test_root_argument),
 		cmocka_unit_test(test_hostname_not_utf8),
 		cmocka_unit_test(test_group_malformed),
+		cmocka_unit_test(test_libpci_confined),
+		cmocka_unit_test(test_group_long_lines),
+		cmocka_unit_test(test_no_kernel_release),
+		cmocka_unit_test(test_kmod_scratch_bounded),
 		cmocka_unit_test(test_device_node_never_opened),
 		cmocka_unit_test(test_fix_strings_sanitized),
 		cmocka_unit_test(test_cli_arguments),

@@ -128,6 +128,42 @@ static void test_os_release(void **state)
 	assert_int_equal(os_release_parse("NAME=x\n", &os), 0);
 	assert_string_equal(os.id, "linux");	/* os-release(5) default */
 	assert_int_equal(os_release_parse("garbage\n\n", &os), -EBADMSG);
+
+	/* A value cut to fit is another value: ID_LIKE keeps whole words only (a cut after
+	 * "fedora" in "fedorax" would pick Fedora's plan), an ID that does not fit is unknown. */
+	{
+		char text[2400];
+		size_t n;
+
+		n = (size_t)snprintf(text, sizeof(text), "ID=x\nID_LIKE=\"q");
+		for (int i = 0; i < 30; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "w%02d ", i);
+		snprintf(text + n, sizeof(text) - n, "fedoraxyz\"\n");
+		/* 121 bytes of words, then "fedoraxyz": the 127-byte field ends after "fedora" */
+		assert_int_equal(os_release_parse(text, &os), 0);
+		assert_false(words_contain(os.id_like, "fedora"));
+		assert_true(words_contain(os.id_like, "w29"));
+		memset(text, 0, sizeof(text));
+		n = (size_t)snprintf(text, sizeof(text), "ID=");
+		memset(text + n, 'a', 70);
+		snprintf(text + n + 70, sizeof(text) - n - 70, "\nVERSION_ID=12\n");
+		assert_int_equal(os_release_parse(text, &os), 0);
+		assert_string_equal(os.id, "linux");	/* unknown, then the default */
+		assert_string_equal(os.version_id, "12");
+		/* Past the 1023 bytes of the line we copy: an unquoted value cut there is not used,
+		 * a quoted one closed before the cut is whole. */
+		n = (size_t)snprintf(text, sizeof(text), "ID=");
+		while (n < 1021)
+			text[n++] = ' ';
+		snprintf(text + n, sizeof(text) - n, "debianish\nID_LIKE=\"debian\"");
+		n = strlen(text);
+		while (n < 2200)
+			text[n++] = ' ';
+		text[n] = '\0';
+		assert_int_equal(os_release_parse(text, &os), 0);
+		assert_string_equal(os.id, "linux");	/* not "de" */
+		assert_string_equal(os.id_like, "debian");
+	}
 }
 
 static void test_accounts(void **state)
@@ -150,6 +186,64 @@ static void test_accounts(void **state)
 	assert_int_equal(passwd_find_by_uid(passwd, 1000, name, sizeof(name), &gid), 0);
 	assert_string_equal(name, "alice");
 	assert_int_equal(gid, 100);
+	{
+		uid_t uid;
+
+		assert_int_equal(passwd_find_by_name(passwd, "alice", &uid, &gid), 0);
+		assert_int_equal(uid, 1000);
+		assert_int_equal(passwd_find_by_name(passwd, "ali", &uid, &gid), -ENOENT);
+	}
+	/* A name that does not fit is not cut into another user's name. */
+	assert_int_equal(passwd_find_by_uid(passwd, 1000, name, 4, &gid), -ENAMETOOLONG);
+}
+
+/* Lines of any length: no cut (the old reader cut at 2047 bytes and 1023 member bytes). */
+static void test_accounts_long(void **state)
+{
+	size_t cap = 400000, len;
+	_cleanup_free_ char *text = malloc(cap);
+	struct group_entry g;
+
+	(void)state;
+	assert_non_null(text);
+	/* 100,000 bytes of members, the real one at the end. */
+	len = (size_t)snprintf(text, cap, "root:x:0:\nkvm:x:993:");
+	for (unsigned i = 0; len < 100000; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%suser%05u", i ? "," : "", i);
+	len += (size_t)snprintf(text + len, cap - len, ",alice\nusers:x:100:\n");
+	assert_int_equal(group_find_by_name(text, "kvm", &g), 0);
+	assert_true(group_has_member(&g, "alice"));
+	assert_true(group_has_member(&g, "user00000"));
+	assert_false(group_has_member(&g, "ali"));
+	assert_int_equal(group_find_by_gid(text, 100, &g), 0);	/* the line after it */
+	assert_string_equal(g.name, "users");
+
+	/* 5000 members: the last one counts, a prefix of it does not. */
+	len = (size_t)snprintf(text, cap, "kvm:x:993:");
+	for (unsigned i = 0; i < 5000; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%sm%u", i ? "," : "", i);
+	snprintf(text + len, cap - len, "\n");
+	assert_int_equal(group_find_by_gid(text, 993, &g), 0);
+	assert_true(group_has_member(&g, "m4999"));
+	assert_true(group_has_member(&g, "m0"));
+	assert_false(group_has_member(&g, "m"));
+	assert_false(group_has_member(&g, "m5000"));
+
+	/* "alice" across the old 2047-byte cut: "ali" is not a member. */
+	len = (size_t)snprintf(text, cap, "kvm:x:993:");
+	while (len < 2043)
+		text[len++] = 'x';
+	snprintf(text + len, cap - len, ",alice\n");
+	assert_int_equal(group_find_by_gid(text, 993, &g), 0);
+	assert_false(group_has_member(&g, "ali"));
+	assert_true(group_has_member(&g, "alice"));
+	/* A group name longer than the entry holds is skipped, never cut to a shorter name. */
+	memset(text, 'k', 100);
+	snprintf(text + 100, cap - 100, ":x:993:alice\n");
+	assert_int_equal(group_find_by_gid(text, 993, &g), -ENOENT);
+	/* Trailing CR and whitespace are not part of the last member. */
+	assert_int_equal(group_find_by_gid("kvm:x:993:alice, bob\r\n", 993, &g), 0);
+	assert_true(group_has_member(&g, "alice"));
 }
 
 static void test_words(void **state)
@@ -207,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_cpuinfo_garbage),
 		cmocka_unit_test(test_os_release),
 		cmocka_unit_test(test_accounts),
+		cmocka_unit_test(test_accounts_long),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_details),

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <pci/pci.h>
 #include <setjmp.h>
+#include <sys/mman.h>
 
 #include "cache.h"
 #include "checks/check.h"
 #include "checks/kvm.h"
+#include "checks/sysfs_value.h"
 #include "util.h"
 
 /* Firmware tables that describe an IOMMU: the hardware is there and switched on in setup. */
@@ -67,7 +69,7 @@ struct pci_fn {
 	char bdf[16];
 	unsigned dom, bus, dev, func;
 	int group;		/* -1: none */
-	uint16_t cls;
+	uint16_t vendor, device, cls;
 	bool named;
 	char desc[240];		/* "VGA compatible controller: NVIDIA ... (rev a1)" */
 	char driver[64];
@@ -156,9 +158,16 @@ static int cmp_int(const void *a, const void *b)
 }
 
 /*
- * libpci reports a fatal problem (a mandatory sysfs file missing) by calling acc->error,
- * which must not return; its default prints and exits. We jump back out instead.
+ * libpci only turns numbers into names here. It used to read sysfs and pci.ids itself by
+ * ROOT-prefixed paths, so under --root an absolute symlink led it out of the tree, a FIFO named
+ * config or pci.ids blocked the check for ever and a device node there was opened. Now every
+ * sysfs value comes through the host context (resolved inside the root, regular files only,
+ * bounded) and libpci reads the name list from a private bounded copy (see pci_names_open).
  */
+#define PCI_IDS_MAX (8u << 20)	/* the whole PCI ID Repository list is 1.3 MB */
+
+/* libpci reports a fatal problem (pci.ids it cannot parse) by calling acc->error, which must
+ * not return; its default prints and exits. We jump back out instead. */
 static __thread jmp_buf *pci_escape;
 
 static void __attribute__((noreturn, format(printf, 1, 2))) pci_fatal(char *msg, ...)
@@ -174,116 +183,64 @@ static void __attribute__((format(printf, 1, 2))) pci_quiet(char *msg, ...)
 	(void)msg;	/* checks never print */
 }
 
-static void pci_cleanupp(struct pci_access **a)
-{
-	if (*a)
-		pci_cleanup(*a);
-}
-
 /* The pci.ids of the machine we judge: the root's own, never ours. */
 static const char *const pci_ids_paths[] = { "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids" };
-
-static int pci_init_guarded(struct pci_access *acc)
-{
-	jmp_buf jb;
-
-	if (setjmp(jb)) {
-		pci_escape = NULL;
-		return -EIO;
-	}
-	pci_escape = &jb;
-	pci_init(acc);
-	pci_escape = NULL;
-	return 0;
-}
 
 /* udev's hwdb, compiled from the same pci.ids: libpci looks names up there when pci.ids has
  * no answer. Parsing all of pci.ids costs ~5 ms here, an hwdb lookup ~0.06 ms. */
 static const char *const hwdb_paths[] = { "/etc/udev/hwdb.bin", "/usr/lib/udev/hwdb.bin" };
 
-static struct pci_access *pci_open(const struct host *h, struct check_result *r, const char **ids_used)
-{
-	_cleanup_(pci_cleanupp) struct pci_access *acc = pci_alloc();
-	_cleanup_free_ char *sysfs = host_path(h, "/sys/bus/pci");
-	const char *ids_rel = NULL;
-	bool hwdb = false;
-	char *ids;
-
-	if (!acc || !sysfs)
-		return NULL;
-	acc->error = pci_fatal;
-	acc->warning = pci_quiet;
-	acc->debug = pci_quiet;
-	/* Only the sysfs backend: never let "auto" fall back to raw config-space port I/O. */
-	acc->method = PCI_ACCESS_SYS_BUS_PCI;
-	if (pci_set_param(acc, (char *)"sysfs.path", sysfs) < 0)
-		return NULL;
-	/* Live with an hwdb, libpci answers from it alone: we point pci.ids at nothing so it
-	 * never parses the big file. Offline the hwdb is this machine's, not the root's, so
-	 * names come only from the root's pci.ids. */
-	for (unsigned i = 0; h->live && i < ARRAY_SIZE(hwdb_paths) && !hwdb; i++)
-		hwdb = access(hwdb_paths[i], R_OK) == 0;
-	for (unsigned i = 0; !hwdb && i < ARRAY_SIZE(pci_ids_paths) && !ids_rel; i++)
-		if (host_exists(h, pci_ids_paths[i]))
-			ids_rel = pci_ids_paths[i];
-	/* A path that does not exist makes libpci fall back to hwdb, or to numbers. */
-	ids = hwdb ? strdup("/nonexistent/pci.ids") : host_path(h, ids_rel ? ids_rel : pci_ids_paths[0]);
-	if (ids)
-		pci_set_name_list_path(acc, ids, 1);
-	if (!h->live)
-		acc->id_lookup_mode |= PCI_LOOKUP_NO_HWDB;
-	detail_str(r, "names_from", "%s", hwdb ? "udev hwdb" : ids_rel ? ids_rel : "none (numeric ids)");
-	*ids_used = hwdb ? NULL : ids_rel;
-	if (pci_init_guarded(acc) < 0) {
-		acc = NULL;	/* leaked on purpose: libpci's state is unknown after error() */
-		return NULL;
-	}
-	return TAKE_PTR(acc);
-}
-
 /*
- * libpci parses all of pci.ids (1.3 MB, ~5 ms here) on its first name lookup. Without an
- * hwdb, the names this host's functions got are kept in the probe cache, keyed by pci.ids'
- * identity, so a warm run never loads the list.
+ * libpci parses all of pci.ids (1.3 MB, ~5 ms here) on its first name lookup. Live and
+ * without an hwdb, the names this host's functions got are kept in the probe cache, keyed by
+ * pci.ids' identity, so a warm run never loads the list (cache.c: never under --root).
  */
-struct pci_names {
+struct name_cache {
 	bool use, dirty;
 	char key[CACHE_KEY_MAX];
-	char *old;		/* the entry read, lines of name=<ids>|<class>|<name> */
+	char *old;		/* the entry read: lines of name=<vendor:device:class>|<class>|<name> */
 	char *new_lines;	/* names looked up in this run */
 	size_t new_len;
 	FILE *out;
 };
 
-static void pci_names_open(const struct check_ctx *ctx, const char *ids, struct pci_names *pn)
+struct pci_names {
+	struct pci_access *acc;	/* NULL: numbers only */
+	int ids_fd;		/* pci.ids for libpci: a memfd copy (live: the file itself), or -1 */
+	const char *ids;	/* which pci.ids the copy is of */
+	char from[200];		/* names_from */
+	struct name_cache cache;
+};
+
+static void name_cache_open(const struct check_ctx *ctx, const char *ids, struct name_cache *c)
 {
 	char why[160];
 
-	memset(pn, 0, sizeof(*pn));
-	if (!ids || !cache_enabled(ctx->host, ctx->opt && ctx->opt->no_cache) ||
-	    cache_key(ctx->host, ids, pn->key, sizeof(pn->key)) < 0)
+	memset(c, 0, sizeof(*c));
+	if (!ids || !ctx->host->live || !cache_enabled(ctx->host, ctx->opt && ctx->opt->no_cache) ||
+	    cache_key(ctx->host, ids, c->key, sizeof(c->key)) < 0)
 		return;
-	pn->out = open_memstream(&pn->new_lines, &pn->new_len);
-	if (!pn->out)
+	c->out = open_memstream(&c->new_lines, &c->new_len);
+	if (!c->out)
 		return;
-	pn->use = true;
-	cache_load("pci-names", pn->key, &pn->old, why, sizeof(why));
+	c->use = true;
+	cache_load("pci-names", c->key, &c->old, why, sizeof(why));
 }
 
-static bool pci_names_find(const struct pci_names *pn, const char *ids, char *cls, size_t csize,
-			   char *name, size_t nsize)
+static bool name_cache_find(const struct name_cache *c, const char *ids, char *cls, size_t csize,
+			    char *name, size_t nsize)
 {
 	size_t l = strlen(ids);
 
-	for (const char *p = pn->old; p && *p;) {
+	for (const char *p = c->use ? c->old : NULL; p && *p;) {
 		const char *eol = strchrnul(p, '\n');
 
 		if (startswith(p, "name=") && !strncmp(p + 5, ids, l) && p[5 + l] == '|') {
-			const char *c = p + 6 + l, *bar = memchr(c, '|', (size_t)(eol - c));
+			const char *cl = p + 6 + l, *bar = memchr(cl, '|', (size_t)(eol - cl));
 
 			if (!bar)
 				return false;
-			snprintf(cls, csize, "%.*s", (int)(bar - c), c);
+			snprintf(cls, csize, "%.*s", (int)(bar - cl), cl);
 			snprintf(name, nsize, "%.*s", (int)(eol - bar - 1), bar + 1);
 			return true;
 		}
@@ -292,75 +249,244 @@ static bool pci_names_find(const struct pci_names *pn, const char *ids, char *cl
 	return false;
 }
 
-static void pci_names_close(struct pci_names *pn)
+/* Control bytes become blanks and '|' separates the parts, so neither may be in a name. */
+static void name_cache_put(FILE *out, const char *s)
 {
-	if (pn->out && fclose(pn->out) == 0 && pn->dirty) {
-		_cleanup_free_ char *all = NULL;
-
-		if (asprintf(&all, "%s%s", pn->old ? pn->old : "", pn->new_lines ? pn->new_lines : "") >= 0 &&
-		    strlen(all) < CACHE_ENTRY_MAX / 2)
-			cache_store("pci-names", pn->key, all);
-	}
-	free(pn->old);
-	free(pn->new_lines);
-	memset(pn, 0, sizeof(*pn));
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f || *s == '|' ? ' ' : *s, out);
 }
 
-/* Name one function through libpci: class, vendor and device from pci.ids, revision from
- * its config space, the bound driver from sysfs. */
-static int pci_describe(struct pci_access *acc, const struct host *h, struct pci_fn *f,
-			struct pci_names *pn)
+static void name_cache_add(struct name_cache *c, const char *ids, const char *cls, const char *name)
 {
-	static const char *const mandatory[] = { "vendor", "device", "class" };
-	char cls[96], name[128], path[96];
-	struct pci_dev *volatile d = NULL;
-	jmp_buf jb;
-	const char *drv;
+	if (!c->use)
+		return;
+	fprintf(c->out, "name=%s|", ids);
+	name_cache_put(c->out, cls);
+	fputc('|', c->out);
+	name_cache_put(c->out, name);
+	fputc('\n', c->out);
+	c->dirty = true;
+}
 
-	/* libpci treats these as fatal when missing; look first, inside the root. */
-	for (unsigned i = 0; i < ARRAY_SIZE(mandatory); i++) {
-		sfmt(path, "/sys/bus/pci/devices/%s/%s", f->bdf, mandatory[i]);
-		if (!host_exists(h, path))
-			return -ENOENT;
+static void name_cache_close(struct name_cache *c)
+{
+	if (c->out && fclose(c->out) == 0 && c->dirty) {
+		_cleanup_free_ char *all = NULL;
+
+		if (asprintf(&all, "%s%s", c->old ? c->old : "", c->new_lines ? c->new_lines : "") >= 0 &&
+		    strlen(all) < CACHE_ENTRY_MAX / 2)
+			cache_store("pci-names", c->key, all);
 	}
-	if (setjmp(jb)) {
-		/* libpci's sysfs backend closes its file before reporting, so the device is
-		 * whole enough to free. */
-		pci_escape = NULL;
-		if (d)
-			pci_free_dev(d);
-		return -EIO;
+	free(c->old);
+	free(c->new_lines);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Copy a regular file of the root (opened inside it, never a FIFO or device) into a memfd,
+ * refusing more than PCI_IDS_MAX bytes and gzip data (a small .gz can inflate to gigabytes).
+ * Live, the host's own file is the subject and is handed over as it is (no copy: ~0.8 ms). */
+static int copy_to_memfd(const struct host *h, const char *path)
+{
+	_cleanup_close_ int in = host_open_regular(h, path), out = -1;
+	char buf[65536];
+	size_t total = 0;
+	struct stat st;
+	ssize_t n;
+
+	if (in < 0)
+		return in;
+	if (fstat(in, &st) < 0)
+		return -errno;
+	if (st.st_size > (off_t)PCI_IDS_MAX)
+		return -EFBIG;
+	if (h->live)
+		return TAKE_FD(in);
+	out = memfd_create("virt-doctor-pci.ids", MFD_CLOEXEC);
+	if (out < 0)
+		return -errno;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (total == 0 && n >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b)
+			return -EMEDIUMTYPE;
+		total += (size_t)n;
+		if (total > PCI_IDS_MAX)	/* grew since the fstat */
+			return -EFBIG;
+		if (write(out, buf, (size_t)n) != n)
+			return -EIO;
 	}
-	pci_escape = &jb;
-	d = pci_get_dev(acc, (int)f->dom, (int)f->bus, (int)f->dev, (int)f->func);
-	pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_DRIVER);
-	f->cls = d->device_class;
-	sfmt(path, "%04x:%04x:%04x", d->vendor_id, d->device_id, d->device_class);
-	if (!pn->use || !pci_names_find(pn, path, cls, sizeof(cls), name, sizeof(name))) {
-		pci_lookup_name(acc, cls, sizeof(cls), PCI_LOOKUP_CLASS, d->device_class);
-		pci_lookup_name(acc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE,
-				d->vendor_id, d->device_id);
-		if (pn->use) {
-			/* '|' separates the parts: a class name cannot hold one */
-			fprintf(pn->out, "name=%s|", path);
-			for (const char *c = strchr(cls, '|') ? "?" : cls; *c; c++)
-				fputc((unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c, pn->out);
-			fputc('|', pn->out);
-			for (const char *c = name; *c; c++)
-				fputc((unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c, pn->out);
-			fputc('\n', pn->out);
-			pn->dirty = true;
+	return TAKE_FD(out);
+}
+
+static void pci_names_close(struct pci_names *n)
+{
+	name_cache_close(&n->cache);
+	if (n->acc)
+		pci_cleanup(n->acc);
+	n->acc = NULL;
+	if (n->ids_fd >= 0)
+		close(n->ids_fd);
+	n->ids_fd = -1;
+}
+
+static int pci_names_open(const struct check_ctx *ctx, struct pci_names *n)
+{
+	const struct host *h = ctx->host;
+	char proc[64];
+	const char *ids = NULL;
+	bool hwdb = false;
+	int err = 0;
+
+	n->ids_fd = -1;
+	n->acc = pci_alloc();
+	if (!n->acc)
+		return -ENOMEM;
+	n->acc->error = pci_fatal;
+	n->acc->warning = pci_quiet;
+	n->acc->debug = pci_quiet;
+	/* libpci's default PCI_LOOKUP_CACHE reads (and may write) ~/.pciids-cache, a file of
+	 * the user running us, not of the machine judged. */
+	n->acc->id_lookup_mode &= ~PCI_LOOKUP_CACHE;
+	/* Live with an hwdb, libpci answers from it alone: pci.ids is pointed at nothing so it
+	 * never parses the big file. Offline the hwdb is this machine's, not the root's. */
+	for (unsigned i = 0; h->live && i < ARRAY_SIZE(hwdb_paths) && !hwdb; i++)
+		hwdb = access(hwdb_paths[i], R_OK) == 0;
+	if (hwdb) {
+		pci_set_name_list_path(n->acc, (char *)"/nonexistent/pci.ids", 0);
+		sfmt(n->from, "udev hwdb");
+		return 0;
+	}
+	/* No hwdb, so libpci must never try it: libpci 3.9 calls udev_new() on every lookup
+	 * whose udev_hwdb_new() fails and loses the previous handle (one leak per name). */
+	pci_set_param(n->acc, (char *)"hwdb.disable", (char *)"1");
+	n->acc->id_lookup_mode |= PCI_LOOKUP_NO_HWDB;
+	for (unsigned i = 0; i < ARRAY_SIZE(pci_ids_paths) && n->ids_fd < 0; i++) {
+		int fd = copy_to_memfd(h, pci_ids_paths[i]);
+
+		if (fd >= 0) {
+			n->ids_fd = fd;
+			ids = pci_ids_paths[i];
+		} else if (fd != -ENOENT && !err) {
+			err = fd;
+			ids = pci_ids_paths[i];
 		}
 	}
-	if (d->rev_id)
-		sfmt(f->desc, "%s: %s (rev %02x)", cls, name, d->rev_id);
-	else
-		sfmt(f->desc, "%s: %s", cls, name);
-	drv = pci_get_string_property(d, PCI_FILL_DRIVER);
-	if (drv)
-		scopy(f->driver, drv);
-	pci_free_dev(d);
+	if (n->ids_fd >= 0) {
+		/* libpci opens a path: the memfd's, which reopens exactly our copy. */
+		char *path;
+
+		sfmt(proc, "/proc/self/fd/%d", n->ids_fd);
+		if (access(proc, R_OK) == 0 && (path = strdup(proc))) {
+			pci_set_name_list_path(n->acc, path, 1);
+			n->ids = ids;
+			sfmt(n->from, "%s", ids);
+			name_cache_open(ctx, ids, &n->cache);
+			return 0;
+		}
+		sfmt(n->from, "none (numeric ids; %s: no /proc to hand libpci its copy)", ids);
+	} else if (err) {
+		sfmt(n->from, "none (numeric ids; %s: %s)", ids,
+		     err == -EMEDIUMTYPE ? "compressed, not read offline" : host_strerror(err));
+	} else {
+		sfmt(n->from, "none (numeric ids)");
+	}
+	pci_names_close(n);
+	return 0;
+}
+
+/* What libpci itself prints for numbers it has no name for. */
+static void numeric_desc(struct pci_fn *f, char *cls, size_t cls_size, char *name, size_t name_size)
+{
+	snprintf(cls, cls_size, "Class %04x", f->cls);
+	snprintf(name, name_size, "Device %04x:%04x", f->vendor, f->device);
+}
+
+static void pci_name(struct pci_names *n, struct pci_fn *f, char *cls, size_t cls_size,
+		     char *name, size_t name_size)
+{
+	char ids[24];
+	jmp_buf jb;
+
+	if (!n->acc) {
+		numeric_desc(f, cls, cls_size, name, name_size);
+		return;
+	}
+	sfmt(ids, "%04x:%04x:%04x", f->vendor, f->device, f->cls);
+	if (name_cache_find(&n->cache, ids, cls, cls_size, name, name_size))
+		return;
+	if (setjmp(jb)) {
+		/* A pci.ids libpci cannot parse: it closed the file before reporting, so the
+		 * handle can go; numbers from here on. */
+		pci_escape = NULL;
+		pci_names_close(n);
+		snprintf(n->from, sizeof(n->from), "none (numeric ids; %s: libpci cannot parse it)",
+			 n->ids ? n->ids : "pci.ids");
+		numeric_desc(f, cls, cls_size, name, name_size);
+		return;
+	}
+	pci_escape = &jb;
+	pci_lookup_name(n->acc, cls, (int)cls_size, PCI_LOOKUP_CLASS, f->cls);
+	pci_lookup_name(n->acc, name, (int)name_size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE,
+			f->vendor, f->device);
 	pci_escape = NULL;
+	name_cache_add(&n->cache, ids, cls, name);
+}
+
+/* One sysfs number attribute of a function, e.g. vendor "0x10de". */
+static int fn_attr(const struct host *h, const struct pci_fn *f, const char *attr, unsigned long max,
+		   unsigned long *v)
+{
+	char path[96], line[32];
+	int r;
+
+	sfmt(path, "/sys/bus/pci/devices/%s/%s", f->bdf, attr);
+	r = host_read_line(h, path, line, sizeof(line));
+	return r < 0 ? r : sysfs_parse_hex(line, max, v);
+}
+
+/* The revision: sysfs's own attribute, else byte 8 of config space (what libpci reads). */
+static int fn_revision(const struct host *h, const struct pci_fn *f)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned long v;
+	unsigned char b;
+	char path[96];
+
+	if (fn_attr(h, f, "revision", 0xff, &v) == 0)
+		return (int)v;
+	sfmt(path, "/sys/bus/pci/devices/%s/config", f->bdf);
+	fd = host_open_regular(h, path);
+	if (fd < 0 || pread(fd, &b, 1, 8) != 1)
+		return -1;
+	return b;
+}
+
+/* Name one function: vendor, device and class from its sysfs attributes, the revision, the
+ * bound driver (the basename of its driver link), the names through libpci. */
+static int pci_describe(struct pci_names *n, const struct host *h, struct pci_fn *f)
+{
+	unsigned long vendor, device, cls;
+	char name[128], clsname[96], path[96], link[256];
+	int rev;
+
+	if (fn_attr(h, f, "vendor", 0xffff, &vendor) < 0 || fn_attr(h, f, "device", 0xffff, &device) < 0 ||
+	    fn_attr(h, f, "class", 0xffffff, &cls) < 0)
+		return -ENOENT;
+	f->vendor = (uint16_t)vendor;
+	f->device = (uint16_t)device;
+	f->cls = (uint16_t)(cls >> 8);
+	rev = fn_revision(h, f);
+	pci_name(n, f, clsname, sizeof(clsname), name, sizeof(name));
+	if (rev > 0)
+		sfmt(f->desc, "%s: %s (rev %02x)", clsname, name, (unsigned)rev);
+	else
+		sfmt(f->desc, "%s: %s", clsname, name);
+	sfmt(path, "/sys/bus/pci/devices/%s/driver", f->bdf);
+	if (host_readlink(h, path, link, sizeof(link)) == 0)
+		scopy(f->driver, strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 	f->named = true;
 	return 0;
 }
@@ -557,13 +683,11 @@ static void run_iommu(struct check_ctx *ctx, struct check_result *r)
 {
 	const struct host *h = ctx->host;
 	_cleanup_(scan_free) struct scan s = { .h = h };
-	_cleanup_(pci_cleanupp) struct pci_access *acc = NULL;
+	_cleanup_(pci_names_close) struct pci_names names = { .ids_fd = -1 };
 	struct iommu_facts fx = { 0 };
 	unsigned n_listed = 0, n_cand = 0, n_shared = 0, n_gpu = 0, n_nic = 0, unnamed = 0;
 	bool vfio_ok;
 	char line[640], iso[256];
-	const char *ids_used = NULL;
-	struct pci_names pn;
 	int err;
 
 	err = host_list_dir(h, "/sys/bus/pci/devices", add_fn, &s);
@@ -596,17 +720,16 @@ static void run_iommu(struct check_ctx *ctx, struct check_result *r)
 	detail_bool(r, "enabled", s.n_groups > 0);
 	detail_int(r, "groups", s.n_groups);
 
-	acc = pci_open(h, r, &ids_used);
-	pci_names_open(ctx, ids_used, &pn);
+	if (pci_names_open(ctx, &names) < 0)
+		detail_str(r, "pci_names", "libpci could not be initialised: numeric ids");
 	for (unsigned i = 0; i < s.n; i++) {
 		struct pci_fn *f = &s.fn[i];
 
-		if (!acc || pci_describe(acc, h, f, &pn) < 0) {
+		if (pci_describe(&names, h, f) < 0) {
 			unnamed++;
 			sfmt(f->desc, "(unreadable: no vendor/device/class in sysfs)");
 		}
 	}
-	pci_names_close(&pn);
 	if (unnamed)
 		detail_int(r, "unreadable_devices", unnamed);
 
@@ -634,8 +757,7 @@ static void run_iommu(struct check_ctx *ctx, struct check_result *r)
 		detail_list_add(r, "devices", line);
 	}
 	detail_int(r, "devices_total", n_listed);
-	if (!acc)
-		detail_str(r, "pci_names", "libpci could not be initialised: addresses only");
+	detail_str(r, "names_from", "%s", names.from[0] ? names.from : "none (numeric ids)");
 
 	for (unsigned i = 0; i < s.n; i++) {
 		const struct pci_fn *f = &s.fn[i];
@@ -710,9 +832,11 @@ const struct check check_iommu_groups = {
 	"command line (intel_iommu=, amd_iommu=, iommu=pt, iommu.passthrough=), and the\n"
 	"verdict itself: the IOMMU is on exactly when /sys/kernel/iommu_groups has groups.\n"
 	"\n"
-	"Every PCI function is named through libpci from the machine's pci.ids (under\n"
-	"--root, the root's /usr/share/misc/pci.ids or /usr/share/hwdata/pci.ids) with its\n"
-	"group and bound driver. GPUs (class 03) and NICs (class 02) are passthrough\n"
+	"Every PCI function's vendor, device, class, revision and bound driver are read\n"
+	"from sysfs (inside the root under --root, regular files only) and named through\n"
+	"libpci from the machine's pci.ids (under --root, a private copy of the root's\n"
+	"/usr/share/misc/pci.ids or /usr/share/hwdata/pci.ids, at most 8 MiB) with its\n"
+	"group. GPUs (class 03) and NICs (class 02) are passthrough\n"
 	"candidates. The IOMMU group is the smallest unit that can be given to a guest: a\n"
 	"candidate alone in its group (or with only its own functions, like a GPU's HDMI\n"
 	"audio) can be passed through; one that shares its group with unrelated devices\n"

@@ -159,7 +159,7 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 {
 	struct qemu_account qa;
 	int qemu_ok;
-	struct group_entry grp = { 0 };
+	_cleanup_(group_entry_clear) struct group_entry grp = { .members = "" };
 	struct kvm_rule kr = { 0 };
 	char user[64] = "", owner[64] = "";
 	gid_t primary = (gid_t)-1;

@@ -2,6 +2,8 @@
 /* kvm.modules: kvm and its backend module, through libkmod: loaded, built in, available, missing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "checks/check.h"
@@ -10,7 +12,7 @@
 #include "checks/sysfs_value.h"
 #include "util.h"
 
-enum module_state { MOD_LOADED, MOD_BUILTIN, MOD_AVAILABLE, MOD_MISSING, MOD_TRANSIENT };
+enum module_state { MOD_LOADED, MOD_BUILTIN, MOD_AVAILABLE, MOD_MISSING, MOD_TRANSIENT, MOD_UNKNOWN };
 
 static const char *const module_state_names[] = {
 	[MOD_LOADED] = "loaded",
@@ -18,6 +20,8 @@ static const char *const module_state_names[] = {
 	[MOD_AVAILABLE] = "available",
 	[MOD_MISSING] = "missing",
 	[MOD_TRANSIENT] = "loading-or-unloading",
+	/* Not active in /sys/module, and no kernel release to look for its file with. */
+	[MOD_UNKNOWN] = "unknown",
 };
 
 static inline bool module_active(enum module_state s)
@@ -44,35 +48,100 @@ static void kmod_modulep(struct kmod_module **m)
  * read host files. Instead the files libkmod reads are copied, each opened with
  * host_open_regular() (resolved inside the root, never a device), into a private 0700 scratch
  * directory, and libkmod gets that.
- * The index files are small (a few MB on a full distro kernel); a bigger one is not copied.
+ *
+ * The copy is bounded by the bytes really written: hard-linked sparse modprobe.d files once
+ * made it 361 MB per run. A full distro kernel's indexes are ~10 MB and modprobe.d a few KB,
+ * so the bounds below are per file and in total, counted in bytes really written (a sparse
+ * file counts what reading it gives, and st_blocks cannot be trusted to spot one: ZFS and
+ * btrfs report compressed sizes), and an inode already copied (a hard link) is not copied
+ * again. What is skipped is counted in the report (files_not_copied).
  */
-#define KMOD_COPY_MAX (64u << 20)
+#define KMOD_INDEX_FILE_MAX (32u << 20)
+#define KMOD_CONF_FILE_MAX (256u << 10)
+#define KMOD_CONF_TOTAL_MAX (4u << 20)
+#define KMOD_COPY_TOTAL_MAX (64u << 20)
+#define KMOD_COPY_FILES_MAX 512u
 
 static const char *const scratch_dirs[] = { "modules", "etc-modprobe.d", "lib-modprobe.d" };
 
+/* A killed run cannot remove its copy: the name carries the pid, so the next run can tell a
+ * dead run's directory from a live one's (see scratch_reap). */
+#define SCRATCH_PREFIX "virt-doctor-kmod-"
+
 struct kmod_scratch {
 	char dir[256];		/* "" when not made */
+	size_t bytes, conf_bytes;	/* really written */
+	unsigned files, skipped;
+	struct { dev_t dev; ino_t ino; } seen[KMOD_COPY_FILES_MAX];
 };
+
+/* Remove a scratch directory: its subdirectories' entries, never following a link. */
+static void scratch_rmtree(int parent, const char *name)
+{
+	_cleanup_close_ int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(scratch_dirs); i++) {
+		int sfd = openat(fd, scratch_dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *d = sfd >= 0 ? fdopendir(sfd) : NULL;
+		struct dirent *de;
+
+		if (!d) {
+			if (sfd >= 0)
+				close(sfd);
+			continue;
+		}
+		while ((de = readdir(d)))
+			if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+		unlinkat(fd, scratch_dirs[i], AT_REMOVEDIR);
+	}
+	unlinkat(parent, name, AT_REMOVEDIR);
+}
 
 static void scratch_remove(struct kmod_scratch *s)
 {
-	char sub[512];
-
 	if (!s->dir[0])
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(scratch_dirs); i++) {
-		_cleanup_closedir_ DIR *d = NULL;
-		struct dirent *de;
-
-		sfmt(sub, "%s/%s", s->dir, scratch_dirs[i]);
-		d = opendir(sub);
-		while (d && (de = readdir(d)))
-			if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-				unlinkat(dirfd(d), de->d_name, 0);
-		rmdir(sub);
-	}
-	rmdir(s->dir);
+	scratch_rmtree(AT_FDCWD, s->dir);
 	s->dir[0] = '\0';
+}
+
+/* Remove the copies of runs that were killed: ours (same owner), named with a pid that no
+ * longer exists, untouched for a minute (a pid in another pid namespace sharing this /tmp
+ * looks dead to us, but its run takes well under a second). A live run's copy, or another
+ * user's, is left alone. Once per process: every module question makes a copy. */
+#define SCRATCH_STALE_S 60
+
+static void scratch_reap(const char *tmp)
+{
+	static bool reaped;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	if (__atomic_exchange_n(&reaped, true, __ATOMIC_RELAXED))
+		return;
+	d = opendir(tmp);
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		char *end;
+		long pid;
+
+		if (!startswith(de->d_name, SCRATCH_PREFIX))
+			continue;
+		pid = strtol(de->d_name + strlen(SCRATCH_PREFIX), &end, 10);
+		if (pid <= 0 || *end != '-' || pid == getpid())
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid() || now - st.st_mtime < SCRATCH_STALE_S)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		scratch_rmtree(dirfd(d), de->d_name);
+	}
 }
 
 struct copy_job {
@@ -80,6 +149,8 @@ struct copy_job {
 	const char *from;	/* directory as seen in the root */
 	int to_fd;		/* scratch subdirectory */
 	bool (*want)(const char *name);
+	bool conf;
+	struct kmod_scratch *s;
 };
 
 /* What libkmod 30 reads from dirname: the binary indexes, softdeps (kmod_config) and the
@@ -100,11 +171,14 @@ static bool want_conf(const char *name)
 	return n > 5 && streq(name + n - 5, ".conf");
 }
 
-/* Copy one regular file from the root (opened inside it) into the scratch dir. */
+/* Copy one regular file from the root (opened inside it) into the scratch dir, within the
+ * bounds above; a file that does not fit them is skipped (and counted), not cut. */
 static int copy_one(const char *name, void *data)
 {
 	struct copy_job *job = data;
+	struct kmod_scratch *s = job->s;
 	_cleanup_close_ int in = -1, out = -1;
+	size_t file_max = job->conf ? KMOD_CONF_FILE_MAX : KMOD_INDEX_FILE_MAX, done = 0;
 	char path[1024], buf[65536];
 	struct stat st;
 	ssize_t n;
@@ -114,15 +188,39 @@ static int copy_one(const char *name, void *data)
 	if (snprintf(path, sizeof(path), "%s/%s", job->from, name) >= (int)sizeof(path))
 		return 0;
 	in = host_open_regular(job->host, path);
-	if (in < 0 || fstat(in, &st) < 0 || st.st_size > KMOD_COPY_MAX)
-		return 0;	/* not there inside the root, not a file, or absurd: libkmod does without */
+	if (in < 0 || fstat(in, &st) < 0)
+		return 0;	/* not there inside the root, or not a file: libkmod does without */
+	for (unsigned i = 0; i < s->files; i++)
+		if (s->seen[i].dev == st.st_dev && s->seen[i].ino == st.st_ino)
+			goto skip;	/* a hard link to a file already copied */
+	if (s->files >= KMOD_COPY_FILES_MAX || st.st_size < 0 || (size_t)st.st_size > file_max ||
+	    (size_t)st.st_size > KMOD_COPY_TOTAL_MAX - s->bytes ||
+	    (job->conf && (size_t)st.st_size > KMOD_CONF_TOTAL_MAX - s->conf_bytes))
+		goto skip;
+	s->seen[s->files].dev = st.st_dev;
+	s->seen[s->files].ino = st.st_ino;
+	s->files++;
 	out = openat(job->to_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
 		return 0;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
+	/* Bounded by what is written, not by st_size: the file may grow while we copy. */
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if ((size_t)n > file_max - done || (size_t)n > KMOD_COPY_TOTAL_MAX - s->bytes ||
+		    (job->conf && (size_t)n > KMOD_CONF_TOTAL_MAX - s->conf_bytes)) {
+			unlinkat(job->to_fd, name, 0);
+			goto skip;
+		}
 		if (write(out, buf, (size_t)n) != n)
 			return -EIO;
+		done += (size_t)n;
+		s->bytes += (size_t)n;
+		if (job->conf)
+			s->conf_bytes += (size_t)n;
+	}
 	return n < 0 ? -errno : 0;
+skip:
+	s->skipped++;
+	return 0;
 }
 
 static int scratch_fill(struct kmod_scratch *s, const struct host *h, const char *moddir)
@@ -134,15 +232,17 @@ static int scratch_fill(struct kmod_scratch *s, const struct host *h, const char
 
 	if (!tmp || tmp[0] != '/')
 		tmp = "/tmp";
-	if (snprintf(s->dir, sizeof(s->dir), "%s/virt-doctor-kmod-XXXXXX", tmp) >= (int)sizeof(s->dir) ||
-	    !mkdtemp(s->dir)) {
+	scratch_reap(tmp);
+	if (snprintf(s->dir, sizeof(s->dir), "%s/" SCRATCH_PREFIX "%ld-XXXXXX", tmp, (long)getpid()) >=
+	    (int)sizeof(s->dir) || !mkdtemp(s->dir)) {
 		s->dir[0] = '\0';
 		return -errno;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(scratch_dirs); i++) {
 		_cleanup_close_ int fd = -1;
 		struct copy_job job = { .host = h, .from = from[i] ? from[i] : moddir,
-					.want = from[i] ? want_conf : want_index };
+					.want = from[i] ? want_conf : want_index, .conf = from[i] != NULL,
+					.s = s };
 
 		sfmt(sub, "%s/%s", s->dir, scratch_dirs[i]);
 		if (mkdir(sub, 0700) < 0)
@@ -155,6 +255,9 @@ static int scratch_fill(struct kmod_scratch *s, const struct host *h, const char
 		if (r < 0 && r != -ENOENT && r != -ENOTDIR)
 			return r;
 	}
+	/* Test hook (tests/test_hostile.c): die as a kill at this point would, copy made. */
+	if (getenv("VIRT_DOCTOR_TEST_KILL_IN_SCRATCH"))
+		raise(SIGKILL);
 	return 0;
 }
 
@@ -202,6 +305,8 @@ static enum module_state module_state(struct modules_env *env, const char *name,
 
 	if (path)
 		*path = NULL;
+	if (!env->kmod)	/* no kernel release: only /sys/module can answer */
+		return sysfs_state(env->host, name, &st) == 0 ? st : MOD_UNKNOWN;
 	if (env->k->module_new_from_name(env->kmod, name, &mod) < 0)
 		return MOD_MISSING;
 
@@ -262,7 +367,7 @@ static void report_options(struct modules_env *env, struct check_result *r, cons
 	_cleanup_(kmod_modulep) struct kmod_module *mod = NULL;
 	const char *opts;
 
-	if (env->k->module_new_from_name(env->kmod, name, &mod) < 0)
+	if (!env->kmod || env->k->module_new_from_name(env->kmod, name, &mod) < 0)
 		return;
 	opts = env->k->module_get_options(mod);
 	if (opts && *opts)
@@ -340,17 +445,27 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 	_cleanup_(modules_env_close) struct modules_env env = { .scratch.dir = "" };
 	enum module_state kvm_state, backend_state = MOD_MISSING;
 	const char *backend = NULL, *want = NULL;
-	char kver[256];
+	char kver[256], unchecked[160] = "";
 	struct cpuinfo ci;
-	bool have_ci;
-	int err;
+	bool have_ci, have_release;
+	int err = 0;
 
-	if (host_kernel_release(ctx->host, kver, sizeof(kver)) < 0) {
-		result_set(r, CHECK_SKIP, "cannot tell the kernel release (no /proc/sys/kernel/osrelease)");
-		return;
+	/*
+	 * Without the release there is no /lib/modules/<release> to look in, but the root's
+	 * /sys/module still says what is loaded or built in: judge that, and say that the
+	 * module files were not looked at.
+	 */
+	have_release = host_kernel_release(ctx->host, kver, sizeof(kver)) == 0;
+	if (have_release) {
+		detail_str(r, "kernel_release", "%s", kver);
+		err = modules_env_open(&env, ctx->host, kver);
+	} else {
+		env.host = ctx->host;
+		env.proc_modules = host_exists(ctx->host, "/proc/modules");
+		sfmt(unchecked, "cannot tell the kernel release (no /proc/sys/kernel/osrelease, and not "
+		     "exactly one /lib/modules entry)");
+		detail_str(r, "module_files", "not checked: %s", unchecked);
 	}
-	detail_str(r, "kernel_release", "%s", kver);
-	err = modules_env_open(&env, ctx->host, kver);
 	if (err < 0) {
 		char why[160];
 
@@ -365,6 +480,8 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 	}
 	detail_bool(r, "module_index", env.have_index);
 	detail_bool(r, "loadable_modules", env.proc_modules);
+	if (env.scratch.skipped)
+		detail_int(r, "files_not_copied", env.scratch.skipped);
 
 	have_ci = host_cpuinfo(ctx->host, &ci) == 0;
 	kvm_state = module_state(&env, "kvm", NULL);
@@ -406,15 +523,17 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 	}
 
 	if (module_active(kvm_state) && backend) {
-		result_set(r, CHECK_PASS, "kvm %s, %s %s", module_state_names[kvm_state], backend,
-			   module_state_names[backend_state]);
+		result_set(r, CHECK_PASS, "kvm %s, %s %s%s", module_state_names[kvm_state], backend,
+			   module_state_names[backend_state],
+			   have_release ? "" : " (from /sys/module; module files not checked: no kernel release)");
 		return;
 	}
 	/* arm64, s390x, RISC-V, LoongArch: kvm is the whole thing, no vendor module. */
 	if (module_active(kvm_state) && have_ci && !streq(ci.arch, "x86_64") && !streq(ci.arch, "i386") &&
 	    !streq(ci.arch, "ppc64")) {
-		result_set(r, CHECK_PASS, "kvm %s (%s needs no backend module)",
-			   module_state_names[kvm_state], ci.arch);
+		result_set(r, CHECK_PASS, "kvm %s (%s needs no backend module)%s",
+			   module_state_names[kvm_state], ci.arch,
+			   have_release ? "" : " (from /sys/module; module files not checked: no kernel release)");
 		return;
 	}
 	if (!want && !backend && have_ci && ci.extension == CPU_EXT_NONE &&
@@ -436,6 +555,13 @@ static void run_modules(struct check_ctx *ctx, struct check_result *r)
 		result_set(r, CHECK_FAIL, "kvm is installed but not loaded");
 		result_advise(r, "Load it: modprobe kvm%s%s.", want ? " && modprobe " : "", want ? want : "");
 		result_fix(r, "modules.load_kvm");
+		return;
+	}
+	if (!have_release) {
+		/* What is not active might still be installed: only the files could say. */
+		result_set(r, CHECK_SKIP, "%s not loaded (per /sys/module), whether it is installed is "
+			   "unknown: %s", !module_active(kvm_state) ? "kvm" : want ? want : "no backend module",
+			   unchecked);
 		return;
 	}
 	if (!have_ci) {
@@ -467,7 +593,9 @@ const struct check check_kvm_modules = {
 	"Notes: a kernel built without loadable-module support has no /proc/modules; its\n"
 	"/sys/module entries without initstate are built-in code. Under --root, libkmod\n"
 	"reads the root's /lib/modules and modprobe.d, and loaded state comes from the root's\n"
-	"/sys/module (libkmod itself always reads the running kernel's /sys).\n"
+	"/sys/module (libkmod itself always reads the running kernel's /sys). Without a\n"
+	"kernel release (no /proc/sys/kernel/osrelease, not exactly one /lib/modules entry)\n"
+	"/sys/module is still judged; a module not active there is \"unknown\" (skip).\n"
 	"\n"
 	"Fix: modprobe kvm_intel (or kvm_amd), and list it in /etc/modules-load.d/kvm.conf.",
 };

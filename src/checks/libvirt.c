@@ -210,7 +210,7 @@ int libvirt_pick_daemon(const struct host *h, struct libvirt_daemon *d)
 
 static bool user_in_group(const struct host *h, const char *user, gid_t primary, const char *group)
 {
-	struct group_entry g;
+	_cleanup_(group_entry_clear) struct group_entry g = { .members = "" };
 
 	if (host_group_by_name(h, group, &g) < 0)
 		return false;
@@ -344,7 +344,7 @@ static void judge_access(const struct host *h, struct lv_state *s, struct check_
 
 	/* The rw socket's bits: the real socket live, else what the config would make. */
 	if (s->sock_stat_ok) {
-		struct group_entry g;
+		_cleanup_(group_entry_clear) struct group_entry g = { .members = "" };
 
 		mode = s->sock_st.st_mode & 0777;
 		sock_gid = s->sock_st.st_gid;
@@ -687,7 +687,7 @@ static void run_libvirt_inner(struct check_ctx *ctx, struct check_result *r)
 	detail_str(r, "socket", "%s", s.sock);
 	err = host_stat(h, s.sock, &s.sock_st);
 	if (err == 0 && S_ISSOCK(s.sock_st.st_mode)) {
-		struct group_entry g;
+		_cleanup_(group_entry_clear) struct group_entry g = { .members = "" };
 
 		s.sock_stat_ok = true;
 		detail_str(r, "socket_mode", "%04o", s.sock_st.st_mode & 07777);

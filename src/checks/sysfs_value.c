@@ -30,3 +30,24 @@ int sysfs_parse_bool(const char *value)
 		return -EINVAL;
 	}
 }
+
+int sysfs_parse_hex(const char *value, unsigned long max, unsigned long *out)
+{
+	const char *p = value;
+	unsigned long v = 0;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	if (!*p)
+		return -EINVAL;
+	for (; *p; p++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 :
+			*p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
+
+		if (d < 0 || v > (max - (unsigned long)d) / 16)
+			return -EINVAL;
+		v = v * 16 + (unsigned long)d;
+	}
+	*out = v;
+	return 0;
+}

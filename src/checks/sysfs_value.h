@@ -14,4 +14,8 @@ enum sysfs_initstate sysfs_parse_initstate(const char *value);
  * anything else. */
 int sysfs_parse_bool(const char *value);
 
+/* A sysfs number attribute ("0x10de", "0x030000", "0xa1"): hex with or without 0x, nothing
+ * after it, at most max. 0 or -EINVAL. */
+int sysfs_parse_hex(const char *value, unsigned long max, unsigned long *out);
+
 #endif

@@ -168,7 +168,7 @@ static void fold_spaces(char *s)
 static bool guard_satisfied(struct host *h, const struct step *s)
 {
 	_cleanup_free_ char *out = NULL;
-	struct group_entry g;
+	_cleanup_(group_entry_clear) struct group_entry g = { .members = "" };
 	int r;
 
 	switch (s->guard) {
@@ -576,7 +576,7 @@ static void run_cmd_step(struct host *h, struct step *s, const struct tick *tick
 	int r;
 
 	if (s->kind == STEP_GROUP) {
-		struct group_entry g;
+		_cleanup_(group_entry_clear) struct group_entry g = { .members = "" };
 
 		if (host_group_by_name(h, s->group, &g) == 0 && group_has_member(&g, s->user)) {
 			char note[sizeof(s->note)];
