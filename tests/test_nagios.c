@@ -100,8 +100,9 @@ static void compare(const char *dir, const char *const *extra)
 
 static void test_fixture_roots(void **state)
 {
+	/* rhel9-intel is the degraded one (no default network); pvm fails kvm.device now. */
 	static const char *const roots[] = { "intel-vmx-kvm-intel", "no-extensions", "nested-guest", "pvm",
-					     "garbled", "arm64" };
+					     "garbled", "arm64", "rhel9-intel" };
 	static const char *const check[] = { "check", NULL };
 	bool seen[4] = { false };
 
