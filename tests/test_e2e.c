@@ -489,7 +489,7 @@ static void test_output_file(void **state)
 	assert_string_equal(res.out, "");
 	j = json_load_file(path, 0, &e);
 	assert_non_null(j);
-	assert_string_equal(json_string_value(json_object_get(j, "schema_version")), "1.1.0");
+	assert_string_equal(json_string_value(json_object_get(j, "schema_version")), "1.2.0");
 	json_decref(j);
 	result_clear(&res);
 	sfmt(path, "%s/missing-dir/report.json", dir);

@@ -11,7 +11,7 @@
 #include "checks/osrelease.h"
 
 /* Major = breaking; see docs/report.md "Versioning". 1.1: kind, generated_at. */
-#define REPORT_SCHEMA_VERSION "1.1.0"
+#define REPORT_SCHEMA_VERSION "1.2.0"
 #define REPORT_SCHEMA_MAJOR 1
 
 struct report {
