@@ -528,7 +528,7 @@ static void plan_service(const struct plan_ctx *c, struct fix_plan *p, const cha
 
 static void plan_enable_libvirtd(const struct plan_ctx *c, struct fix_plan *p)
 {
-	plan_service(c, p, "libvirt", "direct_start", "virsh --connect qemu:///system --readonly version",
+	plan_service(c, p, "libvirt", "direct_start", "virsh --connect qemu:///system --readonly hostname",
 		     "the libvirt daemon (libvirtd, or virtqemud and virtnetworkd)");
 }
 
