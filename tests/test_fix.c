@@ -1383,6 +1383,56 @@ static void test_refresh_once_per_apply(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static bool host_is_debian(void);
+
+/*
+ * dpkg -s exits 0 for a package removed with its configuration files left ("rc"), so a
+ * host whose dnsmasq-base was `apt-get remove`d was "already done" and kept no dnsmasq.
+ * The query prints each package's status; one that is not "install ok installed" runs the
+ * install. The query is swapped for echo (what it prints, then the package list).
+ */
+static void test_query_every_line(void **state)
+{
+	static const char *const said[] = { "deinstall ok config-files", "install ok installed" };
+	char dir[] = "/tmp/vd-query.XXXXXX", runs[300], ini[300], journal[300], cmd[1200];
+	struct result res = { 0 };
+
+	(void)state;
+	if (geteuid() != 0)
+		SKIP_BECAUSE("fix --apply needs root");
+	if (!host_is_debian())
+		SKIP_BECAUSE("the swapped-in data is debian.ini");
+	assert_non_null(mkdtemp(dir));
+	sfmt(runs, "%s/runs", dir);
+	assert_int_equal(mkdir(runs, 0700), 0);
+	sfmt(ini, "%s/debian.ini", dir);
+	for (unsigned i = 0; i < ARRAY_SIZE(said); i++) {
+		unsigned n = 0;
+		DIR *d;
+		struct dirent *e;
+
+		sfmt(journal, "%s/journal-%u.jsonl", dir, i);
+		/* The install leaves run.N (and a file named after the package) in runs/. */
+		sfmt(cmd, "sed -e 's|^install = .*|install = /usr/bin/env -C %s /usr/bin/touch run.%u|' "
+		     "-e '/^refresh = /d' -e 's|^query = .*|query = /bin/echo %s|' "
+		     "-e '/^env = /d' '%s/data/distros/debian.ini' > '%s'", runs, i, said[i], VD_SRCDIR, ini);
+		assert_int_equal(system(cmd), 0);
+		RUN(&res, "fix", "--apply", "--yes", "--data-dir", dir, "--journal", journal,
+		    "--only", "packages.install_dnsmasq");
+		d = opendir(runs);
+		assert_non_null(d);
+		while ((e = readdir(d)))
+			n += startswith(e->d_name, "run.");
+		closedir(d);
+		/* The first query says "not installed": the install runs once, and only then. */
+		if (n != 1)
+			fail_msg("query '%s': the install ran %u times in all: %s\n%s", said[i], n, res.out, res.err);
+		result_clear(&res);
+	}
+	sfmt(cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A debian.ini whose package refresh sleeps SECONDS and whose installs do nothing. */
 static void slow_refresh_data(char *dir, size_t size, const char *seconds)
 {
@@ -1512,6 +1562,7 @@ int main(void)
 		cmocka_unit_test(test_apply_progress),
 		cmocka_unit_test(test_libvirtd_direct_start),
 		cmocka_unit_test(test_refresh_once_per_apply),
+		cmocka_unit_test(test_query_every_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -178,11 +178,25 @@ static bool guard_satisfied(struct host *h, const struct step *s)
 		return host_group_by_name(h, s->group, &g) == 0;
 	case GUARD_EXIT_ZERO:
 	case GUARD_OUTPUT:
+	case GUARD_EVERY_LINE:
 		r = run_command(s->guard_argv, NULL, 30, &out, NULL);
 		if (r != 0)
 			return false;
 		if (s->guard == GUARD_EXIT_ZERO)
 			return true;
+		if (s->guard == GUARD_EVERY_LINE) {
+			bool any = false;
+
+			for (char *line = out, *eol; line && *line; line = *eol ? eol + 1 : eol) {
+				eol = strchrnul(line, '\n');
+				if (eol == line)
+					continue;
+				if (!memmem(line, (size_t)(eol - line), s->guard_match, strlen(s->guard_match)))
+					return false;
+				any = true;
+			}
+			return any;
+		}
 		fold_spaces(out);
 		return out && strstr(out, s->guard_match);
 	}

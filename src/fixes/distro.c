@@ -14,7 +14,7 @@
 /* Every key a data file may set; '*' marks keys that may carry an ".<arch>" suffix. */
 static const struct { const char *section; const char *keys; } known_keys[] = {
 	{ "distro", "name ids id_like" },
-	{ "packages", "install refresh env query qemu_system* qemu_img libvirt_daemon libvirt_clients "
+	{ "packages", "install refresh env query query_installed qemu_system* qemu_img libvirt_daemon libvirt_clients "
 		      "virt_install dnsmasq bridge_utils kernel_modules_extra" },
 	{ "services", "libvirt logd enable start enabled_query active_query virsh manager_running direct_start "
 		      "logd_direct_start" },

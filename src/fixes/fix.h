@@ -29,6 +29,8 @@ enum guard_kind {
 	GUARD_EXIT_ZERO,	/* guard argv exits 0 */
 	GUARD_OUTPUT,		/* guard argv exits 0 and its output has `match` (spaces folded) */
 	GUARD_GROUP_EXISTS,	/* the group in `group` exists in /etc/group */
+	GUARD_EVERY_LINE,	/* guard argv exits 0 and every line of its output has `match`:
+				 * one line per package, so one package missing is enough to run */
 };
 
 enum step_result { RESULT_PLANNED, RESULT_DONE, RESULT_UNCHANGED, RESULT_FAILED, RESULT_NOT_RUN };

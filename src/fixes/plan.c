@@ -209,6 +209,9 @@ static void plan_packages(const struct plan_ctx *c, struct fix_plan *p, const ch
 	const char *install = dget(c, "packages", "install", NULL);
 	const char *refresh = dget(c, "packages", "refresh", NULL);
 	const char *query = dget(c, "packages", "query", NULL);
+	/* What the query prints for an installed package, once per package: Debian's dpkg -s
+	 * also succeeds for a package removed with its config files left. */
+	const char *installed = dget(c, "packages", "query_installed", NULL);
 	const char *env = dget(c, "packages", "env", NULL);
 	const char *vars[] = { "kver", c->facts->ident.kernel_release, NULL };
 	char list[512] = "", titles[512] = "";
@@ -242,7 +245,7 @@ static void plan_packages(const struct plan_ctx *c, struct fix_plan *p, const ch
 			s->env[0] = strdup(env);
 		/* Installed already -> nothing to run, refresh included. */
 		if (query) {
-			guard(s, GUARD_EXIT_ZERO, query, vars, NULL);
+			guard(s, installed ? GUARD_EVERY_LINE : GUARD_EXIT_ZERO, query, vars, installed);
 			argv_append_words(s->guard_argv, STEP_ARGV_MAX, list, vars);
 		}
 	}

@@ -166,14 +166,14 @@ static void print_step(FILE *out, const struct step *s, unsigned n, bool applied
 			p = *eol ? eol + 1 : eol;
 		}
 	}
-	if (s->guard == GUARD_EXIT_ZERO || s->guard == GUARD_OUTPUT) {
+	if (s->guard == GUARD_EXIT_ZERO || s->guard == GUARD_OUTPUT || s->guard == GUARD_EVERY_LINE) {
 		fputs("      skipped when: ", out);
 		print_argv(out, s->guard_argv);
-		if (s->guard == GUARD_OUTPUT)
+		if (s->guard != GUARD_EXIT_ZERO)
 		{
 			fputs(" says \"", out);
 			put(out, s->guard_match);
-			fputc('"', out);
+			fputs(s->guard == GUARD_EVERY_LINE ? "\" on every line" : "\"", out);
 		}
 		else
 			fputs(" succeeds", out);
@@ -377,11 +377,13 @@ static json_t *step_json(const struct step *s, bool applied)
 		json_object_set_new(o, "text", jstr(s->content ? s->content : ""));
 		break;
 	}
-	if (s->guard == GUARD_EXIT_ZERO || s->guard == GUARD_OUTPUT) {
+	if (s->guard == GUARD_EXIT_ZERO || s->guard == GUARD_OUTPUT || s->guard == GUARD_EVERY_LINE) {
 		json_t *g = json_pack("{s:o}", "argv", argv_json(s->guard_argv));
 
 		if (s->guard == GUARD_OUTPUT)
 			json_object_set_new(g, "output_contains", jstr(s->guard_match));
+		if (s->guard == GUARD_EVERY_LINE)
+			json_object_set_new(g, "every_line_contains", jstr(s->guard_match));
 		json_object_set_new(o, "skip_when", g);
 	} else if (s->guard == GUARD_GROUP_EXISTS) {
 		json_object_set_new(o, "skip_when", json_pack("{s:o}", "group_exists", jstr(s->group)));
