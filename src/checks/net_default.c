@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "checks/check.h"
+#include "checks/libvirt.h"
 #include "checks/net.h"
 #include "util.h"
 
@@ -243,6 +244,18 @@ static void judge_bridge(struct check_result *r, const struct libvirt_network *w
 #undef PROBLEM
 }
 
+/* The daemon that starts networks answers: libvirtd, or virtnetworkd on modular setups.
+ * Offline nothing runs. */
+static bool daemon_answers(const struct host *h)
+{
+	static const char *const socks[] = { "/run/libvirt/libvirt-sock-ro", "/run/libvirt/virtnetworkd-sock-ro" };
+
+	for (size_t i = 0; h->live && i < ARRAY_SIZE(socks); i++)
+		if (unix_socket_probe(socks[i], 200) == 0)
+			return true;
+	return false;
+}
+
 static void run_default(struct check_ctx *ctx, struct check_result *r)
 {
 	const struct host *h = ctx->host;
@@ -394,9 +407,18 @@ static void run_default(struct check_ctx *ctx, struct check_result *r)
 				return;
 			}
 		}
-		result_set(r, CHECK_WARN, "default network (%s, %s/%d) is defined but not active%s",
+		/*
+		 * A guest on it fails to start now ("network 'default' is not active"): a fail,
+		 * unless the network will come up with a daemon that is not running yet (autostart
+		 * on), where the daemon is the cause libvirt.daemon names.
+		 */
+		bool waits = autostart && !daemon_answers(h);
+
+		result_set(r, waits ? CHECK_WARN : CHECK_FAIL,
+			   "default network (%s, %s/%d) is defined but not active%s",
 			   def.bridge, def.address[0] ? def.address : "no address", def.prefix,
-			   autostart ? " (autostart is on: it starts with libvirt)" : ", and not autostarted");
+			   waits ? " (autostart is on: it starts with libvirt)" : autostart ?
+			   ", although libvirt runs and autostart is on" : ", and not autostarted");
 		result_advise(r, "Guests on the default network fail to start with \"Network not found: "
 			      "no network with matching name\" or \"network 'default' is not active\". "
 			      "Start it: virsh net-start default; keep it across reboots: virsh "
