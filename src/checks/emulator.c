@@ -239,9 +239,12 @@ static void judge_emulator(struct check_ctx *ctx, struct emu_job *j, struct chec
 	if (!j->emu.n) {
 		result_set(r, CHECK_FAIL, "no %s: this is why libvirt says 'Cannot find suitable emulator "
 			   "for %s'", j->name, qa->qemu);
-		result_advise(r, "Install QEMU for this architecture (Debian/Ubuntu: qemu-system-x86, "
-			      "qemu-system-arm, ...; Fedora/RHEL: qemu-kvm, which RHEL installs as "
-			      "/usr/libexec/qemu-kvm), then restart libvirtd so it probes again.");
+		result_advise(r, "virsh start and virsh create say \"unsupported configuration: No "
+			      "emulator found for arch '%s'\". Install QEMU for this architecture "
+			      "(Debian/Ubuntu: qemu-system-x86, qemu-system-arm, ...; Fedora/RHEL: "
+			      "qemu-kvm, which RHEL installs as /usr/libexec/qemu-kvm), then restart "
+			      "libvirtd: a daemon started without QEMU keeps saying so until it probes "
+			      "again.", qa->qemu);
 		result_fix(r, "packages.install_qemu");
 		return;
 	}

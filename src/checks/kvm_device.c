@@ -175,7 +175,10 @@ static void run_device(struct check_ctx *ctx, struct check_result *r)
 		result_set(r, CHECK_FAIL, "/dev/kvm does not exist");
 		result_advise(r, "The KVM module is not loaded (modprobe kvm_intel or kvm_amd), or "
 			      "virtualization is disabled in firmware, or this is a container without "
-			      "the device passed in (--device /dev/kvm).");
+			      "the device passed in (--device /dev/kvm). libvirt then refuses every "
+			      "<domain type='kvm'> with \"invalid argument: could not get preferred "
+			      "machine for ... type=kvm\", and virt-install falls back to plain emulation "
+			      "(TCG), many times slower.");
 		result_fix(r, "modules.load_kvm");
 		return;
 	}
