@@ -39,12 +39,14 @@ log() { printf '[reality %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # ---- the lock: fd 9; every long-lived process we start gets 9>&- so it cannot keep it ----------
-lock_wait() {	# a minute at a time, saying who holds it
-	local waited=0
+lock_wait() {	# a minute at a time, saying who holds it; VD_REALITY_LOCK_MINUTES at most
+	local waited=0 holders
 	while ! flock -w 60 9; do
 		waited=$((waited + 1))
-		log "waiting $waited min for $LOCK, held by: $(lslocks -n -o COMMAND,PID,MODE,PATH 2>/dev/null |
-			awk -v l="$LOCK" '$3 == "WRITE" && $4 == l {printf "%s[%s] ", $1, $2}')"
+		holders=$(lslocks -n -o COMMAND,PID,MODE,PATH 2>/dev/null |
+			awk -v l="$LOCK" '$3 == "WRITE" && $4 == l {printf "%s[%s] ", $1, $2}')
+		log "waiting $waited min for $LOCK, held by: $holders"
+		[ "$waited" -lt "${VD_REALITY_LOCK_MINUTES:-30}" ] || { log "giving up on the lock"; return 1; }
 	done
 }
 lock() {
