@@ -27,7 +27,7 @@ QEMU_BIN=/usr/bin/qemu-system-x86_64
 QEMU_HIDDEN=/usr/bin/.qemu-system-x86_64.vd-reality	# same file system: the move is a rename
 CAPS_CACHE=/var/cache/libvirt/qemu/capabilities
 NET_STATUS=/run/libvirt/network/default.xml	# exists while the default network is active
-NET_AUTOSTART=/etc/libvirt/qemu/networks/autostart/default.xml
+NET_AUTOSTART_LINK=/etc/libvirt/qemu/networks/autostart/default.xml
 LIBVIRTD_SOCK=/run/libvirt/libvirt-sock
 VIRTLOGD_SOCK=/run/libvirt/virtlogd-sock
 # What a fix --apply may write; snapshotted before it runs and put back after.
@@ -88,7 +88,7 @@ fingerprint() {
 	echo "libvirtd $(libvirtd_up && echo up || echo down)"
 	echo "virtlogd $(virtlogd_up && echo up || echo down)"
 	echo "net-active $(net_active)"
-	echo "net-autostart $([ -e "$NET_AUTOSTART" ] && echo 1 || echo 0)"
+	echo "net-autostart $([ -e "$NET_AUTOSTART_LINK" ] && echo 1 || echo 0)"
 	echo "guests $(our_domains | tr '\n' ' ')"
 	echo "disks $(ls "$IMAGES" 2>/dev/null | grep "^$PREFIX" | tr '\n' ' ')"
 }
@@ -138,7 +138,7 @@ save_baseline() {
 		echo "LIBVIRTD_UP=$(libvirtd_up && echo 1 || echo 0)"
 		echo "VIRTLOGD_UP=$(virtlogd_up && echo 1 || echo 0)"
 		echo "NET_ACTIVE=$(net_active)"
-		echo "NET_AUTOSTART=$([ -e "$NET_AUTOSTART" ] && echo 1 || echo 0)"
+		echo "NET_AUTO=$([ -e "$NET_AUTOSTART_LINK" ] && echo 1 || echo 0)"
 	} >"$tmp" && sync "$tmp" && mv "$tmp" "$BASELINE" && fingerprint >"$STATE_DIR/fingerprint"
 }
 
@@ -187,7 +187,7 @@ restore_package() {
 restore() {
 	[ -f "$BASELINE" ] || return 0
 	local KVM_NODE TUN_NODE QEMU_PRESENT DNSMASQ_VERSION DNSMASQ_AUTO LIBVIRTD_UP VIRTLOGD_UP
-	local NET_ACTIVE NET_AUTOSTART d ok=0
+	local NET_ACTIVE NET_AUTO d ok=0
 	# shellcheck disable=SC1090
 	. "$BASELINE"
 	if [ "$QEMU_PRESENT" = 1 ] && [ ! -e "$QEMU_BIN" ] && [ -e "$QEMU_HIDDEN" ]; then
@@ -199,14 +199,14 @@ restore() {
 	rm -f "$IMAGES/$PREFIX"-*.qcow2
 	# The network and the guests are changed through libvirtd: start it for that if need be.
 	if [ -n "$(our_domains)" ] || [ "$(net_active)" != "$NET_ACTIVE" ] ||
-	   [ "$([ -e "$NET_AUTOSTART" ] && echo 1 || echo 0)" != "$NET_AUTOSTART" ]; then
+	   [ "$([ -e "$NET_AUTOSTART_LINK" ] && echo 1 || echo 0)" != "$NET_AUTO" ]; then
 		start_libvirtd || ok=1
 		for d in $(our_domains); do
 			"${VIRSH[@]}" destroy "$d" >/dev/null 2>&1
 			"${VIRSH[@]}" undefine --nvram "$d" >/dev/null 2>&1 ||
 				"${VIRSH[@]}" undefine "$d" >/dev/null 2>&1
 		done
-		if [ "$NET_AUTOSTART" = 1 ]; then "${VIRSH[@]}" net-autostart default >/dev/null 2>&1
+		if [ "$NET_AUTO" = 1 ]; then "${VIRSH[@]}" net-autostart default >/dev/null 2>&1
 		else "${VIRSH[@]}" net-autostart --disable default >/dev/null 2>&1; fi
 		if [ "$NET_ACTIVE" = 1 ] && [ "$(net_active)" = 0 ]; then
 			"${VIRSH[@]}" net-start default >/dev/null 2>&1 || ok=1
