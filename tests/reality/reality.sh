@@ -30,9 +30,10 @@ NET_STATUS=/run/libvirt/network/default.xml	# exists while the default network i
 NET_AUTOSTART_LINK=/etc/libvirt/qemu/networks/autostart/default.xml
 LIBVIRTD_SOCK=/run/libvirt/libvirt-sock
 VIRTLOGD_SOCK=/run/libvirt/virtlogd-sock
-# What a fix --apply may write; snapshotted before it runs and put back after.
+# What a fix --apply may write (the merged fixes may `systemctl enable` a unit: its links under
+# etc/systemd/system, or update-rc.d's); snapshotted before it runs and put back after.
 FIX_PATHS=(etc/udev/rules.d etc/modules-load.d etc/modprobe.d etc/sysctl.d etc/libvirt etc/group
-	   etc/gshadow etc/passwd etc/shadow)
+	   etc/gshadow etc/passwd etc/shadow etc/systemd/system etc/init.d etc/rc2.d etc/rc3.d etc/rc4.d etc/rc5.d)
 GUEST_WAIT=${VD_REALITY_GUEST_WAIT:-3}	# seconds a guest must stay running
 
 log() { printf '[reality %s] %s\n' "$(date +%T)" "$*" >&2; }
