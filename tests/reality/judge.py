@@ -205,6 +205,9 @@ def self_test():
          ("", "", "failed to set MSR 0x10a", ""), "cpu.guest_model", "failed to set MSR", "-", "-", False),
         ("reality differs", report(2, [kvm_fail]), ("", "some other error", "", "n/a"), "kvm.device",
          "Could not access KVM kernel module", "-", "-", False),
+        ("cause only in another guest's error", report(2, [kvm_fail]),
+         ("", "some other error", perm, "n/a"), "kvm.device",
+         "Could not access KVM kernel module", "-", "-", False),
         ("fix must start", report(2, [kvm_fail]), ("", perm, "", "n/a"), "kvm.device",
          "Could not access KVM kernel module", "-", "start", False),
     ]
