@@ -120,10 +120,12 @@ def judge_vhv(out, g):
 def one_state(work, name, base, steps, check, cause, nofail, must):
     errs = {k: read(work, f).strip() for k, f in
             (("prep", "prep.err"), ("min", "minimal.err"), ("vi", "vi.err"), ("adv", "advised.err"))}
-    g = {k: ("ok" if errs[k] == "" else ("n/a" if errs[k] == "n/a" else "FAIL")) for k in ("min", "vi", "adv")}
+    # "n/a": no advice to try; "skip": not tried, as the minimal domain failed (reality.sh).
+    g = {k: ("ok" if errs[k] == "" else (errs[k] if errs[k] in ("n/a", "skip") else "FAIL"))
+         for k in ("min", "vi", "adv")}
     if errs["prep"]:
         g["min"] = "FAIL" if g["min"] == "FAIL" else g["min"]
-    shown = next((errs[k] for k in ("prep", "min", "vi", "adv") if errs[k] not in ("", "n/a")), "")
+    shown = next((errs[k] for k in ("prep", "min", "vi", "adv") if errs[k] not in ("", "n/a", "skip")), "")
     problems, verdict = judge_doctor(load(work, "doctor.json"), g, check, cause, nofail)
     bproblems, bverdict = judge_doctor(load(work, "doctor-boot.json"), g, check, cause, nofail)
     problems += ["with the smoke boot: " + p for p in bproblems if p not in problems]
