@@ -57,11 +57,11 @@ lock() {
 	# open file's, so it stays ours when the flock process exits.
 	lock_wait & LOCK_WAITER=$!
 	wait "$LOCK_WAITER" || die "cannot lock $LOCK"
-	LOCK_WAITER=
+	LOCK_WAITER= LOCKED=1
 }
 unlock() {
 	[ "${VD_REALITY_LOCK_HELD:-0}" = 1 ] && return 0
-	flock -u 9; exec 9>&-
+	flock -u 9; exec 9>&-; LOCKED=0
 }
 
 # ---- probes of host state -------------------------------------------------------------------
@@ -439,8 +439,12 @@ main() {
 
 restore_on_exit() {
 	local r=$?
-	# Killed while holding the lock (or not): take it, put the host back, drop it.
-	if [ -f "$BASELINE" ]; then exec 9>&-; VD_REALITY_LOCK_HELD=${VD_REALITY_LOCK_HELD:-0} lock; restore; unlock; fi
+	# Stopped mid-state: put the host back before the lock goes, or the next holder finds the
+	# state; stopped while waiting for the lock (or with a baseline from a killed run): take it.
+	if [ -f "$BASELINE" ]; then
+		[ "${LOCKED:-0}" = 1 ] || lock
+		restore; unlock
+	fi
 	exit $r
 }
 
