@@ -23,6 +23,9 @@ def first_line(err):
     """libvirt's error, first line that says something, trimmed."""
     for line in err.splitlines():
         line = re.sub(r"^(error: |ERROR\s+)", "", line.strip()).strip()
+        # libvirt's wrapping of what QEMU said; the table has room for QEMU's words only.
+        line = re.sub(r"^internal error: (process exited while connecting to monitor|"
+                      r"qemu unexpectedly closed the monitor): ", "", line)
         if line and not BOILERPLATE.match(line):
             return line
     return err.strip().splitlines()[0] if err.strip() else ""
