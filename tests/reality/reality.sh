@@ -193,6 +193,9 @@ restore() {
 	. "$BASELINE"
 	if [ "$QEMU_PRESENT" = 1 ] && [ ! -e "$QEMU_BIN" ] && [ -e "$QEMU_HIDDEN" ]; then
 		log "restore: moving $QEMU_HIDDEN back"; mv "$QEMU_HIDDEN" "$QEMU_BIN" || ok=1
+		# A libvirtd started without it keeps "No emulator found" (virsh version fails) until
+		# it restarts; it is started again below if it was running.
+		stop_libvirtd || ok=1
 	fi
 	restore_node /dev/kvm "$KVM_NODE" || ok=1
 	restore_node /dev/net/tun "$TUN_NODE" || ok=1
@@ -234,7 +237,9 @@ step_healthy() {
 	[ -n "$(pkg_version dnsmasq-base)" ] || { log "healthy: dnsmasq-base is not installed"; return 1; }
 	start_virtlogd || { log "healthy: virtlogd does not start"; return 1; }
 	start_libvirtd || return 1
-	settle_libvirtd || { log "healthy: libvirtd does not answer virsh version"; return 1; }
+	# One restart if it does not answer: a libvirtd that saw no QEMU never looks again.
+	settle_libvirtd || { stop_libvirtd && start_libvirtd && settle_libvirtd; } ||
+		{ log "healthy: libvirtd does not answer virsh version"; return 1; }
 	[ "$(net_active)" = 1 ] || "${VIRSH[@]}" net-start default >/dev/null ||
 		{ log "healthy: the default network does not start"; return 1; }
 }
