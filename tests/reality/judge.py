@@ -16,7 +16,7 @@ import sys
 
 BOILERPLATE = re.compile(r"^(Failed to create domain from|failed to connect to the hypervisor|"
                          r"Domain installation does not|WARNING|Starting install|Creating domain|"
-                         r"Domain creation completed|Allocating|Retrieving)")
+                         r"Domain creation completed|Allocating|Retrieving|Failed to start network)")
 
 
 def first_line(err):

@@ -287,7 +287,7 @@ err_line() {
 	sed -e 's/^error: //' -e 's/^ERROR *//' | grep -v -e '^Failed to create domain from' \
 		-e '^failed to connect to the hypervisor' -e '^Domain installation does not' \
 		-e '^$' -e '^WARNING' -e '^Starting install' -e '^Creating domain' \
-		-e '^Domain creation completed' | head -n1 | sed 's/^ *//' | cut -c1-200
+		-e '^Domain creation completed' -e '^Failed to start network' | head -n1 | sed 's/^ *//' | cut -c1-200
 }
 
 # A guest "starts" when it is a kvm domain, still running after GUEST_WAIT s, with QEMU on KVM.
