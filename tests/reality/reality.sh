@@ -113,12 +113,15 @@ start_libvirtd() {
 	[ -z "$err" ] || { log "libvirtd -d: $err"; return 1; }
 	wait_for 200 libvirtd_up || { log "libvirtd started but its socket does not accept"; return 1; }
 }
+# No reaping init here: a daemon that exited may stay a zombie, which is gone for our purposes.
+pid_gone() { [ ! -d "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 stop_daemon() {	# stop_daemon NAME SOCKCHECK
 	local pid; pid=$(daemon_pid "$1") || pid=$(pgrep -xo "$1") || return 0
 	kill -TERM "$pid" 2>/dev/null
-	# No reaping init here: the pid may stay a zombie; the socket going away is the signal.
-	wait_for 150 not "$2" && return 0
-	kill -KILL "$pid" 2>/dev/null; wait_for 50 not "$2"
+	# Gone, not just deaf: a libvirtd still shutting down holds its pid file, and the next
+	# `libvirtd -d` fails with "Unable to obtain pidfile".
+	wait_for 150 pid_gone "$pid" && return 0
+	kill -KILL "$pid" 2>/dev/null; wait_for 50 pid_gone "$pid" && wait_for 50 not "$2"
 }
 stop_libvirtd() { stop_daemon libvirtd libvirtd_up; }
 start_virtlogd() { virtlogd_up || { virtlogd -d 9>&- </dev/null >/dev/null 2>&1; wait_for 100 virtlogd_up; }; }
