@@ -266,7 +266,7 @@ static void test_default_network_variants(void **state)
 		   "<ip address='10.7.0.1' prefix='16'><dhcp><range start='10.7.0.10' end='10.7.0.20'/>"
 		   "</dhcp></ip></network>");
 	j = run_root(dir, NULL);
-	assert_string_equal(check_status(j, "net.default_network"), "warn");
+	assert_string_equal(check_status(j, "net.default_network"), "fail");
 	assert_true(json_is_false(detail(j, "net.default_network", "active")));
 	assert_string_equal(dstr(j, "net.default_network", "bridge"), "virbr7");
 	assert_string_equal(dstr(j, "net.default_network", "forward_mode"), "nat");
@@ -672,7 +672,8 @@ static void test_ns_active_no_dnsmasq(void **state)
 	json_decref(j);
 }
 
-/* Defined, not active, in a namespace with no bridge: warn with the start fix. */
+/* Defined, not active, not autostarted, in a namespace with no bridge: a fail (a guest on it
+ * cannot start), with the start fix. */
 static void test_ns_inactive(void **state)
 {
 	json_t *j;
@@ -682,7 +683,7 @@ static void test_ns_inactive(void **state)
 	ns_enter_with_libvirt(default_xml, NULL);
 	j = run_here();
 	ns_leave();
-	assert_string_equal(check_status(j, "net.default_network"), "warn");
+	assert_string_equal(check_status(j, "net.default_network"), "fail");
 	assert_true(has_fix(j, "net.default_network", "libvirt.start_default_network"));
 	assert_true(json_is_false(detail(j, "net.default_network", "bridge_exists")));
 	json_decref(j);
@@ -853,7 +854,7 @@ static void test_real_libvirt_default_network(void **state)
 	assert_true(json_is_false(detail(j, "net.default_network", "bridge_exists")));
 	/* The pid file stays behind; its dnsmasq is gone. */
 	assert_true(json_is_null(detail(j, "net.default_network", "dnsmasq_pid")));
-	assert_string_equal(check_status(j, "net.default_network"), "warn");
+	assert_string_equal(check_status(j, "net.default_network"), "fail");
 	assert_true(has_fix(j, "net.default_network", "libvirt.start_default_network"));
 	json_decref(j);
 }

@@ -95,7 +95,8 @@ static void rm(const char *dir, const char *rel)
 
 /* ---- offline: what is a file-level fact (dnsmasq, the firewall program) ---- */
 
-/* The pvm fixture: Debian with libvirt, the default network defined, inactive, not autostarted. */
+/* The pvm fixture: Debian with libvirt, the default network defined, inactive, not autostarted
+ * (a fail: nothing will start it, and guests on it cannot start). */
 static void test_no_dnsmasq(void **state)
 {
 	char dir[256];
@@ -105,7 +106,7 @@ static void test_no_dnsmasq(void **state)
 	if (!fixture_copy("pvm", dir, sizeof(dir)))
 		SKIP_BECAUSE("the pvm fixture needs root to create its device nodes");
 	j = check_root(dir, false);
-	assert_string_equal(check_status(j, ID), "warn");
+	assert_string_equal(check_status(j, ID), "fail");
 	assert_string_equal(json_string_value(detail(j, ID, "dnsmasq_binary")), "/usr/sbin/dnsmasq");
 	assert_string_equal(json_string_value(detail(j, ID, "firewall_backend")), "iptables");
 	assert_int_equal(json_array_size(detail(j, ID, "start_blockers")), 0);
@@ -211,7 +212,7 @@ static void test_unreadable_definition_as_nobody(void **state)
 	json_decref(j);
 	/* Root reads it: the same tree is judged. */
 	j = check_root(dir, false);
-	assert_string_equal(check_status(j, ID), "warn");
+	assert_string_equal(check_status(j, ID), "fail");
 	json_decref(j);
 	remove_tree(dir);
 
