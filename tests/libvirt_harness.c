@@ -173,8 +173,9 @@ int libvirtd_start(void)
 	int r;
 
 	libvirtd_remember_network();
-	r = spawn(argv, NULL, 0, 30000);
-
+	/* A daemon someone else stopped a moment ago may still hold the pid file. */
+	for (unsigned i = 0; (r = spawn(argv, NULL, 0, 30000)) > 0 && i < 25; i++)
+		sleep_ms(200);
 	if (r != 0)
 		return r < 0 ? r : -EIO;
 	for (unsigned i = 0; i < 100; i++) {
@@ -183,6 +184,42 @@ int libvirtd_start(void)
 		sleep_ms(100);
 	}
 	return -ETIMEDOUT;
+}
+
+/* The process is gone or a zombie (it exited; nobody reaped it). */
+static bool process_ended(pid_t pid)
+{
+	char path[64], buf[256];
+	const char *rp;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');	/* the command name may hold spaces and parentheses */
+	return !rp || (rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
+}
+
+static bool process_is_libvirtd(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	return n > 0 && strncmp(comm, "libvirtd\n", 9) == 0;
 }
 
 int libvirtd_stop(void)
@@ -205,11 +242,20 @@ int libvirtd_stop(void)
 	pid = strtol(buf, NULL, 10);
 	if (pid <= 1)
 		return -EINVAL;
+	/* A stale pid file may name some other process by now. */
+	if (!process_is_libvirtd((pid_t)pid))
+		return process_ended((pid_t)pid) ? 0 : -ESRCH;
 	if (kill((pid_t)pid, SIGTERM) < 0)
 		return -errno;
-	/* The pid may linger as a zombie here (no reaping init): the socket is the signal. */
-	for (unsigned i = 0; i < 100; i++) {
-		if (access(LIBVIRTD_SOCK, F_OK) < 0)
+	/*
+	 * Gone means the process ended, not that its socket went: libvirtd unlinks the socket
+	 * early and holds its pid file until exit, so a `libvirtd -d` started in between fails
+	 * with "Unable to obtain pidfile". The pid may linger as a zombie here (no reaping
+	 * init): state Z counts as ended.
+	 */
+	/* A daemon in its first QEMU probe (~20 s after start here) exits only after it. */
+	for (unsigned i = 0; i < 600; i++) {
+		if (access(LIBVIRTD_SOCK, F_OK) < 0 && process_ended((pid_t)pid))
 			return 0;
 		sleep_ms(100);
 	}

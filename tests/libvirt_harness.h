@@ -32,7 +32,7 @@ void libvirtd_remember_network(void);
 /* `libvirtd -d`, then wait (10 s at most) until its socket accepts. 0 or -errno. */
 int libvirtd_start(void);
 /* Destroy the default network if it was inactive before the daemon started, then SIGTERM
- * the pid in /run/libvirtd.pid and wait (10 s) until the socket is gone. */
+ * the pid in /run/libvirtd.pid (only when it is a libvirtd) and wait (60 s) until it exited. */
 int libvirtd_stop(void);
 
 /*

@@ -632,8 +632,13 @@ static void test_live_default_network(void **state)
 	assert_string_equal(dstr(j, "default_network"), "active");
 	assert_true(json_is_boolean(detail(j, ID, "default_autostart")));
 	assert_int_equal(json_is_true(detail(j, ID, "default_autostart")), autostart);
-	/* Root, daemon answering, network up: nothing left to say. */
-	assert_string_equal(check_status(j, ID), "pass");
+	/* Root, daemon answering, network up: nothing left to say about the network. The
+	 * QEMU view may still be late (a fresh machine's /dev/kvm is 0600: libvirtd re-probes),
+	 * which is a warn with that cause, never about the network. */
+	if (!streq(check_status(j, ID), "pass")) {
+		assert_string_equal(check_status(j, ID), "warn");
+		assert_string_equal(dstr(j, "qemu_view"), "timeout");
+	}
 	assert_false(has_fix(j, ID, "libvirt.start_default_network"));
 	json_decref(j);
 
