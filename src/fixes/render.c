@@ -36,21 +36,36 @@ static void print_argv(FILE *out, char *const *argv)
 	}
 }
 
-/* What a step does, in one line: "apt-get install -y qemu", "write /etc/x", "load module tun". */
-static void step_action(FILE *out, const struct step *s)
+/*
+ * What a step does, in one line: "apt-get install -y qemu", "write /etc/x", "load module tun".
+ * The plan's form (full) also says how: "run: " with the environment, the file mode, libkmod,
+ * and the text of a step for a person; progress lines use the short form.
+ */
+static void step_action(FILE *out, const struct step *s, bool full)
 {
 	switch (s->kind) {
 	case STEP_COMMAND:
 	case STEP_GROUP:
+		if (full) {
+			fputs("run: ", out);
+			for (unsigned i = 0; i < ARRAY_SIZE(s->env) && s->env[i]; i++) {
+				put(out, s->env[i]);
+				fputc(' ', out);
+			}
+		}
 		print_argv(out, s->argv);
 		break;
 	case STEP_WRITE:
 		fputs("write ", out);
 		put(out, s->path);
+		if (full)
+			fprintf(out, " (mode %04o)", s->mode);
 		break;
 	case STEP_KMOD:
 		fputs("load module ", out);
 		put(out, s->module);
+		if (full)
+			fputs(" (libkmod)", out);
 		break;
 	case STEP_SYSCTL:
 		fputs("write ", out);
@@ -59,7 +74,9 @@ static void step_action(FILE *out, const struct step *s)
 		put(out, s->path);
 		break;
 	case STEP_HUMAN:
-		fputs("by hand", out);
+		fputs(full ? "by hand: " : "by hand", out);
+		if (full)
+			put(out, s->content ? s->content : "");
 		break;
 	}
 }
@@ -71,7 +88,7 @@ static void progress_line(const struct apply_progress *pg, const struct fix_plan
 	if (pg->tty)
 		fputs("\r\033[K", pg->out);
 	fprintf(pg->out, "%s: running: ", p->fix->id);
-	step_action(pg->out, s);
+	step_action(pg->out, s, false);
 	if (elapsed_us)
 		fprintf(pg->out, " (%llu s)", (unsigned long long)(*elapsed_us / 1000000));
 	if (!pg->tty)
@@ -102,7 +119,7 @@ void fix_progress_end(const struct apply_progress *pg, const struct fix_plan *p,
 	if (pg->tty)
 		fputs("\r\033[K", pg->out);
 	fprintf(pg->out, "%s: %s: ", p->fix->id, step_result_name(s->result));
-	step_action(pg->out, s);
+	step_action(pg->out, s, false);
 	fprintf(pg->out, " (%llu.%01llu s)", (unsigned long long)(elapsed_us / 1000000),
 		(unsigned long long)(elapsed_us % 1000000 / 100000));
 	if (s->note[0]) {
@@ -116,37 +133,7 @@ void fix_progress_end(const struct apply_progress *pg, const struct fix_plan *p,
 static void print_step(FILE *out, const struct step *s, unsigned n, bool applied)
 {
 	fprintf(out, "   %u. ", n);
-	switch (s->kind) {
-	case STEP_COMMAND:
-	case STEP_GROUP:
-		fputs("run: ", out);
-		for (unsigned i = 0; i < ARRAY_SIZE(s->env) && s->env[i]; i++) {
-			put(out, s->env[i]);
-			fputc(' ', out);
-		}
-		print_argv(out, s->argv);
-		break;
-	case STEP_WRITE:
-		fputs("write ", out);
-		put(out, s->path);
-		fprintf(out, " (mode %04o)", s->mode);
-		break;
-	case STEP_KMOD:
-		fputs("load module ", out);
-		put(out, s->module);
-		fputs(" (libkmod)", out);
-		break;
-	case STEP_SYSCTL:
-		fputs("write ", out);
-		put(out, s->content);
-		fputs(" to ", out);
-		put(out, s->path);
-		break;
-	case STEP_HUMAN:
-		fputs("by hand: ", out);
-		put(out, s->content ? s->content : "");
-		break;
-	}
+	step_action(out, s, true);
 	if (s->kind != STEP_HUMAN)
 		fprintf(out, "  [%s%s]", s->needs_root ? "root" : "user", s->live ? ", live" : ", file");
 	fputc('\n', out);
